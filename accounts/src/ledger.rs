@@ -1,0 +1,149 @@
+//! The stored ledger: append-only postings, balances derived from them, idempotency keys
+//! enforced by a unique index so that concurrent retries on several processes post once.
+
+use chrono::{DateTime, Utc};
+use domain::ledger::LedgerError;
+use domain::{AccountId, Actor, Currency, IdempotencyKey, Money, Posting, PostingKind};
+
+use crate::db::with_db;
+use crate::error::{Error, Result};
+use crate::Accounts;
+
+/// What posting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostResult {
+    /// Appended as posting `id`.
+    Posted(i64),
+    /// The key had been used for the same change as posting `id`; nothing changed.
+    Duplicate(i64),
+}
+
+/// A posting as stored, with its id and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPosting {
+    /// Its id (increasing in the order postings were made).
+    pub id: i64,
+    /// The posting.
+    pub posting: Posting,
+    /// When it was recorded.
+    pub posted_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PostingRow {
+    id: i64,
+    kind: String,
+    amount: i64,
+    idempotency_key: String,
+    actor: String,
+    memo: String,
+    posted_at: DateTime<Utc>,
+}
+
+impl Accounts {
+    async fn account_currency(&self, account: AccountId) -> Result<Currency> {
+        let code: Option<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT currency FROM accounts WHERE id = $1")
+                .bind(account.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        code.ok_or(Error::NotFound("account"))?
+            .parse()
+            .map_err(|e: domain::MoneyError| Error::Corrupt(e.to_string()))
+    }
+
+    /// Appends a posting to an account's ledger unless its idempotency key was used before.
+    /// A key reused for a different change is refused with [`LedgerError::KeyConflict`].
+    pub async fn post(&self, account: AccountId, posting: &Posting) -> Result<PostResult> {
+        let currency = self.account_currency(account).await?;
+        if posting.amount().currency() != currency {
+            return Err(LedgerError::Money(domain::MoneyError::CurrencyMismatch(
+                currency,
+                posting.amount().currency(),
+            ))
+            .into());
+        }
+        let now = self.clock.now();
+        let inserted: Option<i64> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (account_id, idempotency_key) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(account.0)
+            .bind(posting.kind().as_str())
+            .bind(posting.amount().minor())
+            .bind(posting.key().as_str())
+            .bind(posting.actor().to_string())
+            .bind(posting.memo())
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        if let Some(id) = inserted {
+            return Ok(PostResult::Posted(id));
+        }
+        let (id, kind, amount): (i64, String, i64) = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, kind, amount FROM postings WHERE account_id = $1 AND idempotency_key = $2",
+            )
+            .bind(account.0)
+            .bind(posting.key().as_str())
+            .fetch_one(pool)
+            .await?
+        });
+        if kind == posting.kind().as_str() && amount == posting.amount().minor() {
+            Ok(PostResult::Duplicate(id))
+        } else {
+            Err(LedgerError::KeyConflict(posting.key().as_str().to_string()).into())
+        }
+    }
+
+    /// What the debtor owes now: the sum of the account's postings.
+    pub async fn balance(&self, account: AccountId) -> Result<Money> {
+        let currency = self.account_currency(account).await?;
+        let minor: i64 = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings WHERE account_id = $1",
+            )
+            .bind(account.0)
+            .fetch_one(pool)
+            .await?
+        });
+        Money::from_minor(minor, currency).map_err(|e| Error::Corrupt(e.to_string()))
+    }
+
+    /// Every posting of an account, oldest first.
+    pub async fn postings(&self, account: AccountId) -> Result<Vec<StoredPosting>> {
+        let currency = self.account_currency(account).await?;
+        let rows: Vec<PostingRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, kind, amount, idempotency_key, actor, memo, posted_at
+                 FROM postings WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(account.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| -> Result<StoredPosting> {
+                let kind: PostingKind = r.kind.parse()?;
+                let amount = Money::from_minor(r.amount, currency).map_err(LedgerError::from)?;
+                let posting = Posting::new(
+                    kind,
+                    amount,
+                    IdempotencyKey::parse(&r.idempotency_key)?,
+                    r.actor.parse::<Actor>()?,
+                    r.memo,
+                )?;
+                Ok(StoredPosting {
+                    id: r.id,
+                    posting,
+                    posted_at: r.posted_at,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,56 @@
+// The placeholder portal: served with demo data, hydrated with JavaScript, complete without.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the start page shows the collector and the demo data, then hydrates', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(server.base + '/');
+  await page.locator('[data-testid=hydration][data-hydrated=true]').waitFor({ timeout: 20_000 });
+  assert.equal(await page.locator('h1').textContent(), 'Resolve your account online');
+  assert.match(await page.locator('.collector').textContent(), /Harbor Point Recovery/);
+  assert.match(await page.getByTestId('demo-accounts').textContent(), /36 sample accounts/);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('without JavaScript the page is complete and nothing claims to be interactive', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(server.base + '/');
+  assert.match(await page.getByTestId('demo-accounts').textContent(), /36 sample accounts/);
+  assert.equal(await page.getByTestId('hydration').getAttribute('data-hydrated'), 'false');
+  // The "is this really from us" help opens without script (a native disclosure).
+  await page.locator('details.genuine summary').click();
+  assert.equal(await page.locator('details.genuine').getAttribute('open'), '');
+  await context.close();
+});
+
+test('health, readiness and unknown pages answer as an operator expects', async () => {
+  assert.equal(await (await fetch(server.base + '/healthz')).text(), 'ok');
+  const ready = await fetch(server.base + '/readyz');
+  assert.equal(ready.status, 200);
+  const missing = await fetch(server.base + '/no-such-page');
+  assert.equal(missing.status, 404);
+  assert.match(await missing.text(), /Page not found/);
+  const css = await fetch(server.base + '/pkg/settle.css');
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get('content-type'), /text\/css/);
+});

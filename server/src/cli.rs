@@ -1,0 +1,101 @@
+//! The command line: subcommands and the `import` command.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::Settings;
+
+/// Settle: self-service debt resolution for collection agencies.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML settings file (default: settle.toml if present). `SETTLE_*` variables override it.
+    #[arg(long, global = true, env = "SETTLE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settle's subcommands.
+#[derive(Debug, Subcommand, Default)]
+pub enum Command {
+    /// Run the portal (migrates the database and seeds demo data on the embedded default).
+    #[default]
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import a placement CSV file; prints one line per rejected row.
+    Import(ImportArgs),
+    /// Measure import speed against the database's own bulk loader and print a Markdown table.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The placement file (CSV with a header row).
+    pub file: PathBuf,
+    /// The agency the accounts are placed with (created if it does not exist).
+    #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+    pub agency: String,
+    /// The agency's display name, used when it is created.
+    #[arg(long)]
+    pub agency_name: Option<String>,
+}
+
+/// Runs `import`: bad rows go to standard output one per line, the summary to standard error.
+pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
+    let accounts = crate::open(settings).await?;
+    let name = args.agency_name.clone().unwrap_or_else(|| {
+        if args.agency == accounts::demo::DEMO_AGENCY_SLUG {
+            accounts::demo::DEMO_AGENCY_NAME.to_string()
+        } else {
+            args.agency.clone()
+        }
+    });
+    let agency = accounts.ensure_agency(&args.agency, &name).await?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let source = args.file.display().to_string();
+    let started = std::time::Instant::now();
+    let report = accounts
+        .import_placements(
+            agency.id,
+            &source,
+            std::io::BufReader::with_capacity(1 << 20, file),
+            |e| println!("{e}"),
+        )
+        .await
+        .with_context(|| format!("importing {source}"))?;
+    if !report.ignored_columns.is_empty() {
+        eprintln!(
+            "warning: ignored unknown column(s): {}",
+            report.ignored_columns.join(", ")
+        );
+    }
+    eprintln!(
+        "{source}: {} row(s): {} imported, {} already placed (unchanged), {} rejected in {:.1}s \
+         (import run {}, peak memory {} MiB)",
+        report.rows,
+        report.imported,
+        report.unchanged,
+        report.rejected,
+        started.elapsed().as_secs_f64(),
+        report.run_id,
+        peak_memory_mib()
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "?".into())
+    );
+    Ok(())
+}
+
+/// The process's peak resident memory in MiB, from /proc (Linux only).
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}

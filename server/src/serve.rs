@@ -1,0 +1,122 @@
+//! `serve`: the web server (portal, static assets, health checks).
+
+use std::net::SocketAddr;
+
+use accounts::Accounts;
+use anyhow::Context;
+use app::{shell, App};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::settings::Settings;
+
+/// Builds the application router around an accounts backend.
+pub fn router(accounts: Accounts, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let pkg_dir =
+        std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    let pkg = Router::new()
+        .fallback_service(
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        ));
+    let health = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(accounts.clone());
+    Router::new()
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            {
+                let accounts = accounts.clone();
+                move || provide_context(accounts.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .nest_service("/pkg", pkg)
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        .merge(health)
+}
+
+/// Ready when the database answers and its schema is the one this build expects.
+async fn readyz(State(accounts): State<Accounts>) -> (StatusCode, &'static str) {
+    match accounts.migrations_current().await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+        Err(e) => {
+            tracing::warn!("readiness check failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+/// Leptos options from the build (output name, pkg dir) with Settle's settings on top.
+fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None)
+        .context("reading the Leptos build configuration")?
+        .leptos_options;
+    options.site_root = settings.site_root.display().to_string().into();
+    options.site_addr = settings.listen;
+    Ok(options)
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let accounts = crate::open(&settings).await?;
+    if settings.seed_demo() {
+        if let Some(report) = accounts.seed_demo().await.context("seeding demo data")? {
+            tracing::info!(accounts = report.imported, "seeded the demo agency");
+        }
+    }
+    let options = leptos_options(&settings)?;
+    let addr: SocketAddr = settings.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    tracing::info!(
+        "Settle is serving on http://{} ({:?} database {:?})",
+        listener.local_addr()?,
+        accounts.engine(),
+        settings.database_url
+    );
+    axum::serve(listener, router(accounts.clone(), options))
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    accounts.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

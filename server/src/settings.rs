@@ -1,0 +1,147 @@
+//! Settle's one settings struct: defaults < optional TOML file < `SETTLE_*` environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The database URL embedded installs use: a file next to where Settle runs.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/settle.db";
+
+/// A database URL; it may hold a password, so Debug and logs show it redacted.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(SecretString);
+
+impl DatabaseUrl {
+    /// The URL with its password, for connecting only.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(value: &str) -> Self {
+        DatabaseUrl(SecretString::from(value.to_string()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&accounts::redact_url(self.expose()))
+    }
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything Settle can be configured with. Each field is also `SETTLE_<FIELD>`.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite:PATH` (embedded default) or `postgres://user:pass@host/db`.
+    pub database_url: DatabaseUrl,
+    /// Address the web server listens on.
+    pub listen: SocketAddr,
+    /// Folder holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
+    pub site_root: PathBuf,
+    /// Seed the demo agency and accounts into an empty database. Unset: only when the
+    /// database URL is the embedded default.
+    pub demo_data: Option<bool>,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `settle=debug,sqlx=warn`.
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DatabaseUrl::from(DEFAULT_DATABASE_URL),
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            demo_data: None,
+            log_format: LogFormat::Text,
+            log_level: "info,sqlx=warn".to_string(),
+        }
+    }
+}
+
+/// Environment variables that start with `SETTLE_` but are not settings (test harness,
+/// the config file's own location).
+const NOT_SETTINGS: [&str; 3] = ["config", "test_database_url", "require_postgres"];
+
+impl Settings {
+    /// Loads settings: defaults, then the TOML file if given (or `settle.toml` if present),
+    /// then `SETTLE_*` environment variables.
+    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+        let mut fig = Figment::new();
+        match file {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None => fig = fig.merge(Toml::file("settle.toml")),
+        }
+        fig.merge(Env::prefixed("SETTLE_").ignore(&NOT_SETTINGS))
+            .extract()
+    }
+
+    /// Whether to seed demo data into an empty database.
+    pub fn seed_demo(&self) -> bool {
+        self.demo_data
+            .unwrap_or_else(|| self.database_url.expose() == DEFAULT_DATABASE_URL)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_defaults_file_then_environment() {
+        figment::Jail::expect_with(|jail| {
+            let s = Settings::load(None)?;
+            assert_eq!(s.listen.port(), 3000);
+            assert!(s.seed_demo());
+            jail.create_file("custom.toml", "listen = \"127.0.0.1:4000\"\nlog_format = \"json\"\ndatabase_url = \"postgres://u:pw@db/settle\"")?;
+            let s = Settings::load(Some(Path::new("custom.toml")))?;
+            assert_eq!(s.listen.port(), 4000);
+            assert_eq!(s.log_format, LogFormat::Json);
+            assert!(!s.seed_demo());
+            jail.set_env("SETTLE_LISTEN", "127.0.0.1:5000");
+            jail.set_env("SETTLE_TEST_DATABASE_URL", "ignored");
+            let s = Settings::load(Some(Path::new("custom.toml")))?;
+            assert_eq!(s.listen.port(), 5000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn database_password_is_redacted_in_debug() {
+        let s = Settings {
+            database_url: DatabaseUrl::from("postgres://settle:hunter2@db/settle"),
+            ..Settings::default()
+        };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://settle:***@db/settle"), "{shown}");
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "databse_url = \"sqlite:x.db\"")?;
+            assert!(Settings::load(Some(Path::new("typo.toml"))).is_err());
+            Ok(())
+        });
+    }
+}
