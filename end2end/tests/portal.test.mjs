@@ -21,6 +21,7 @@ test('the start page shows the collector and the demo data, then hydrates', asyn
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
   await page.goto(server.base + '/');
   await page.locator('[data-testid=hydration][data-hydrated=true]').waitFor({ timeout: 20_000 });
   assert.equal(await page.locator('h1').textContent(), 'Resolve your account online');
