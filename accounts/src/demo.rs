@@ -361,7 +361,7 @@ fn row(i: u64, seq: &mut Seq, person: &Person, account_ref: String) -> [String; 
             10 + seq.below(9_000),
             ["Oak", "Maple", "Cedar", "Elm", "Pine"][(i % 5) as usize]
         ),
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             format!("Apt {}", 1 + i % 40)
         } else {
             String::new()
@@ -378,7 +378,7 @@ fn row(i: u64, seq: &mut Seq, person: &Person, account_ref: String) -> [String; 
         cents(current),
         tz.to_string(),
         lang.to_string(),
-        if i % 4 == 0 { "false" } else { "true" }.to_string(),
+        if i.is_multiple_of(4) { "false" } else { "true" }.to_string(),
         if i % 17 == 5 { "true" } else { "false" }.to_string(),
     ]
 }

@@ -85,14 +85,17 @@ const NOT_SETTINGS: [&str; 3] = ["config", "test_database_url", "require_postgre
 impl Settings {
     /// Loads settings: defaults, then the TOML file if given (or `settle.toml` if present),
     /// then `SETTLE_*` environment variables.
-    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
         let mut fig = Figment::new();
+        let default_file = Path::new("settle.toml");
         match file {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None => fig = fig.merge(Toml::file("settle.toml")),
+            None if default_file.exists() => fig = fig.merge(Toml::file_exact(default_file)),
+            None => {}
         }
         fig.merge(Env::prefixed("SETTLE_").ignore(&NOT_SETTINGS))
             .extract()
+            .map_err(Box::new)
     }
 
     /// Whether to seed demo data into an empty database.
@@ -103,23 +106,25 @@ impl Settings {
 }
 
 #[cfg(test)]
+// figment's Jail fixes the closures' error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 
     #[test]
     fn layers_defaults_file_then_environment() {
         figment::Jail::expect_with(|jail| {
-            let s = Settings::load(None)?;
+            let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.listen.port(), 3000);
             assert!(s.seed_demo());
             jail.create_file("custom.toml", "listen = \"127.0.0.1:4000\"\nlog_format = \"json\"\ndatabase_url = \"postgres://u:pw@db/settle\"")?;
-            let s = Settings::load(Some(Path::new("custom.toml")))?;
+            let s = Settings::load(Some(Path::new("custom.toml"))).map_err(|e| *e)?;
             assert_eq!(s.listen.port(), 4000);
             assert_eq!(s.log_format, LogFormat::Json);
             assert!(!s.seed_demo());
             jail.set_env("SETTLE_LISTEN", "127.0.0.1:5000");
             jail.set_env("SETTLE_TEST_DATABASE_URL", "ignored");
-            let s = Settings::load(Some(Path::new("custom.toml")))?;
+            let s = Settings::load(Some(Path::new("custom.toml"))).map_err(|e| *e)?;
             assert_eq!(s.listen.port(), 5000);
             Ok(())
         });
