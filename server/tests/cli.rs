@@ -1,0 +1,118 @@
+//! The `settle` binary as an operator uses it: `--help`, `migrate`, `import`.
+
+use std::process::Command;
+
+fn settle(db: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
+    c.env("SETTLE_DATABASE_URL", format!("sqlite:{}", db.display()))
+        .env("SETTLE_LOG_LEVEL", "warn")
+        .env_remove("SETTLE_CONFIG");
+    c
+}
+
+const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance";
+
+fn row(r: &str, current: &str) -> String {
+    format!("{r},Acme Medical,Ana,Pérez,1984-02-29,6175550142,,1 Main St,Boston,MA,02134,2026-01-31,100.00,0,0,0,0,{current}")
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let out = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for sub in ["serve", "migrate", "import", "bench"] {
+        assert!(text.contains(sub), "{text}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_settle"))
+        .args(["import", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("--agency"));
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/settle.db");
+    let first = settle(&db).arg("migrate").output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8(first.stdout)
+        .unwrap()
+        .starts_with("1 migration(s) applied"));
+    let again = settle(&db).arg("migrate").output().unwrap();
+    assert!(String::from_utf8(again.stdout)
+        .unwrap()
+        .starts_with("0 migration(s) applied"));
+}
+
+#[test]
+fn import_prints_one_line_per_bad_row_and_keeps_the_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settle.db");
+    let file = dir.path().join("placements.csv");
+    let csv = [
+        HEADER.to_string(),
+        row("G-1", "100.00"),
+        row("B-1", "99.00"),
+        row("G-2", "100.00"),
+        row("G-1", "100.00"),
+        row("B-2", "100.00").replace("2026-01-31", "yesterday"),
+    ]
+    .join("\n");
+    std::fs::write(&file, csv).unwrap();
+    let out = settle(&db).arg("import").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0].starts_with("line 3 (B-1): current_balance 99.00 USD does not equal"),
+        "{stdout}"
+    );
+    assert!(
+        lines[1].starts_with("line 6 (B-2): itemization_date `yesterday`"),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[2],
+        "line 5 (G-1): duplicate account_ref (first on line 2)"
+    );
+    assert!(
+        stderr.contains("5 row(s): 2 imported, 0 already placed (unchanged), 3 rejected"),
+        "{stderr}"
+    );
+
+    let again = settle(&db).arg("import").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("0 imported, 2 already placed (unchanged), 3 rejected"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn import_of_a_file_missing_columns_fails_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, "account_ref,name\nA,B\n").unwrap();
+    let out = settle(&dir.path().join("s.db"))
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("lacks required column(s): creditor, first_name"),
+        "{stderr}"
+    );
+}
