@@ -20,7 +20,7 @@ CREATE TABLE import_runs (
 CREATE TABLE accounts (
     id                     BIGSERIAL PRIMARY KEY,
     agency_id              BIGINT NOT NULL REFERENCES agencies(id),
-    account_ref            TEXT NOT NULL,
+    account_ref            TEXT COLLATE "C" NOT NULL,
     creditor               TEXT NOT NULL,
     original_creditor      TEXT,
     currency               TEXT NOT NULL,
@@ -57,7 +57,7 @@ CREATE TABLE postings (
     kind            TEXT NOT NULL CHECK (kind IN ('placement', 'interest', 'fee', 'payment',
                         'refund', 'chargeback', 'adjustment', 'settlement_write_off')),
     amount          BIGINT NOT NULL CHECK (amount <> 0),
-    idempotency_key TEXT NOT NULL,
+    idempotency_key TEXT COLLATE "C" NOT NULL,
     actor           TEXT NOT NULL,
     memo            TEXT NOT NULL DEFAULT '',
     posted_at       TIMESTAMPTZ NOT NULL,

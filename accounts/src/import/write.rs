@@ -244,7 +244,7 @@ async fn copy_postgres(pool: &PgPool, rows: &Rows<'_>) -> Result<Vec<Conflict>> 
     let mut tx = pool.begin().await?;
     sqlx::query(
         "CREATE TEMP TABLE IF NOT EXISTS import_staging (
-            agency_id BIGINT, account_ref TEXT, creditor TEXT, original_creditor TEXT,
+            agency_id BIGINT, account_ref TEXT COLLATE \"C\", creditor TEXT, original_creditor TEXT,
             currency TEXT, first_name TEXT, last_name TEXT, date_of_birth DATE, phone TEXT,
             email TEXT, address_line1 TEXT, address_line2 TEXT, city TEXT, state TEXT,
             postal_code TEXT, time_zone TEXT, language TEXT, sms_consent BOOLEAN,
@@ -263,29 +263,40 @@ async fn copy_postgres(pool: &PgPool, rows: &Rows<'_>) -> Result<Vec<Conflict>> 
         .await?;
     copy.send(buf).await?;
     copy.finish().await?;
-    sqlx::query(&format!(
+    let placed: i64 = sqlx::query_scalar(&format!(
         "WITH placed AS (
             INSERT INTO accounts ({ACCOUNT_COLUMNS}) SELECT {ACCOUNT_COLUMNS} FROM import_staging
             ON CONFLICT (agency_id, account_ref) DO NOTHING
             RETURNING id, placed_amount
+         ), posted AS (
+            INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at)
+            SELECT id, 'placement', placed_amount, 'placement', $1, $2, $3 FROM placed
+            RETURNING 1
          )
-         INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at)
-         SELECT id, 'placement', placed_amount, 'placement', $1, $2, $3 FROM placed"
+         SELECT COUNT(*) FROM posted"
     ))
     .bind(rows.actor)
     .bind(PLACEMENT_MEMO)
     .bind(rows.now)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let conflicts = sqlx::query_as(
-        "SELECT a.account_ref, a.import_run_id, a.source_line
-         FROM import_staging s
-         JOIN accounts a ON a.agency_id = s.agency_id AND a.account_ref = s.account_ref
-         WHERE a.import_run_id IS DISTINCT FROM s.import_run_id
-            OR a.source_line IS DISTINCT FROM s.source_line",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut conflicts = Vec::new();
+    if (placed as usize) < rows.unique.len() {
+        // A temporary table has no statistics until analyzed; without them the planner
+        // scans all of `accounts` for every chunk.
+        sqlx::query("ANALYZE import_staging")
+            .execute(&mut *tx)
+            .await?;
+        conflicts = sqlx::query_as(
+            "SELECT a.account_ref, a.import_run_id, a.source_line
+             FROM import_staging s
+             JOIN accounts a ON a.agency_id = s.agency_id AND a.account_ref = s.account_ref
+             WHERE a.import_run_id IS DISTINCT FROM s.import_run_id
+                OR a.source_line IS DISTINCT FROM s.source_line",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(conflicts)
 }
