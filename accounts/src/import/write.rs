@@ -203,11 +203,13 @@ async fn copy_postgres(pool: &PgPool, rows: &Rows<'_>) -> Result<Vec<Conflict>> 
             .has_headers(false)
             .from_writer(&mut buf);
         let now = rows.now.to_rfc3339();
+        let agency = rows.agency.0.to_string();
+        let run = rows.run.to_string();
         for (line, p) in rows.unique {
             let it = &p.itemization;
             let cents = |m: domain::Money| m.minor().to_string();
             w.write_record([
-                rows.agency.0.to_string().as_str(),
+                agency.as_str(),
                 p.account_ref.as_str(),
                 &p.creditor,
                 p.original_creditor.as_deref().unwrap_or(""),
@@ -233,7 +235,7 @@ async fn copy_postgres(pool: &PgPool, rows: &Rows<'_>) -> Result<Vec<Conflict>> 
                 &cents(it.payments_since()),
                 &cents(it.credits_since()),
                 &cents(it.placement_posting_amount()),
-                &rows.run.to_string(),
+                run.as_str(),
                 &line.to_string(),
                 &now,
             ])
