@@ -21,6 +21,9 @@ pub enum Error {
     /// Stored data that no longer parses into a domain type.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// A request the backend refuses (a second active hold, a looser policy...).
+    #[error("{0}")]
+    Invalid(String),
     /// The placement file cannot be imported at all (missing columns, unreadable).
     #[error("{0}")]
     ImportFile(String),

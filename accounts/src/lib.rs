@@ -5,6 +5,7 @@
 mod account;
 mod agency;
 pub mod clock;
+mod compliance;
 mod db;
 pub mod demo;
 mod error;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use account::AccountRecord;
 pub use agency::Agency;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use compliance::{ConsentChange, ContactPreferences, HoldKind, LoggedDecision};
 pub use db::{redact_url, Engine};
 pub use error::{Error, Result};
 pub use ledger::{PostResult, StoredPosting};

@@ -15,6 +15,7 @@ use proptest::prelude::*;
 
 struct Harness {
     accounts: Accounts,
+    clock: Arc<FixedClock>,
     url: String,
     _dir: Option<tempfile::TempDir>,
     schema: Option<(sqlx::PgPool, String)>,
@@ -32,10 +33,12 @@ impl Harness {
     async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("settle.db").display());
-        let accounts = Accounts::open(&url, clock()).await.unwrap();
+        let clock = clock();
+        let accounts = Accounts::open(&url, clock.clone()).await.unwrap();
         assert_eq!(accounts.engine(), Engine::Sqlite);
         Harness {
             accounts,
+            clock,
             url,
             _dir: Some(dir),
             schema: None,
@@ -64,10 +67,12 @@ impl Harness {
             .unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let accounts = Accounts::open(&url, clock()).await.unwrap();
+        let clock = clock();
+        let accounts = Accounts::open(&url, clock.clone()).await.unwrap();
         assert_eq!(accounts.engine(), Engine::Postgres);
         Some(Harness {
             accounts,
+            clock,
             url,
             _dir: None,
             schema: Some((admin, schema)),
@@ -122,7 +127,17 @@ storage_suite!(
     ledger_property_balance_is_sum_of_postings,
     postings_are_append_only,
     demo_seed_creates_agency_and_accounts_once,
+    decisions_are_logged_with_replayable_facts,
+    holds_preferences_consent_and_policy_feed_the_engine,
+    a_dispute_stops_reminders_but_not_receipts,
 );
+
+#[path = "storage/compliance.rs"]
+mod compliance;
+use compliance::{
+    a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
+    holds_preferences_consent_and_policy_feed_the_engine,
+};
 
 const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance,time_zone,language,sms_consent";
 

@@ -2,6 +2,7 @@
 //!
 //! Everything here compiles to WebAssembly so the portal can share it with the server.
 
+pub mod compliance;
 pub mod contact;
 pub mod ids;
 pub mod itemization;

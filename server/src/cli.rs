@@ -31,6 +31,12 @@ pub enum Command {
     Import(ImportArgs),
     /// Measure import speed against the database's own bulk loader and print a Markdown table.
     Bench(crate::bench::BenchArgs),
+    /// The compliance engine: dry run, decisions for stored accounts, the decision log.
+    Compliance {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::compliance::ComplianceCommand,
+    },
 }
 
 /// Arguments of `import`.

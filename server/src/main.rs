@@ -1,8 +1,11 @@
 //! `settle`: the one binary. `serve` (the default) runs the portal on the embedded default;
-//! `migrate`, `import` and `bench` are the operator's tools.
+//! `migrate`, `import`, `compliance` and `bench` are the operator's tools.
 
+mod api;
 mod bench;
+mod bench_data;
 mod cli;
+mod compliance;
 mod serve;
 mod settings;
 
@@ -37,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => cli::import(&settings, args).await,
         Command::Bench(args) => bench::run(&settings, args).await,
+        Command::Compliance { command } => compliance::run(&settings, command).await,
     }
 }
 

@@ -52,6 +52,7 @@ pub fn router(accounts: Accounts, leptos_options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .merge(health)
+        .merge(crate::api::router())
 }
 
 /// Ready when the database answers and its schema is the one this build expects.

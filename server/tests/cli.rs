@@ -1,4 +1,4 @@
-//! The `settle` binary as an operator uses it: `--help`, `migrate`, `import`.
+//! The `settle` binary as an operator uses it: `--help`, `migrate`, `import`, `compliance`.
 
 use std::process::Command;
 
@@ -24,7 +24,7 @@ fn help_names_every_subcommand() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["serve", "migrate", "import", "bench"] {
+    for sub in ["serve", "migrate", "import", "bench", "compliance"] {
         assert!(text.contains(sub), "{text}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_settle"))
@@ -46,7 +46,7 @@ fn migrate_creates_the_database_and_is_repeatable() {
     );
     assert!(String::from_utf8(first.stdout)
         .unwrap()
-        .starts_with("1 migration(s) applied"));
+        .starts_with("2 migration(s) applied"));
     let again = settle(&db).arg("migrate").output().unwrap();
     assert!(String::from_utf8(again.stdout)
         .unwrap()
@@ -115,4 +115,82 @@ fn import_of_a_file_missing_columns_fails_with_a_clear_message() {
         stderr.contains("lacks required column(s): creditor, first_name"),
         "{stderr}"
     );
+}
+
+#[test]
+fn compliance_decide_logs_each_decision_and_log_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settle.db");
+    let file = dir.path().join("placements.csv");
+    std::fs::write(&file, format!("{HEADER}\n{}\n", row("CL-1", "100.00"))).unwrap();
+    let out = settle(&db)
+        .args(["import", "--agency", "acme"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let decide = |channel: &str| {
+        let out = settle(&db)
+            .args([
+                "compliance",
+                "decide",
+                "--agency",
+                "acme",
+                "--account",
+                "CL-1",
+                "--channel",
+                channel,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // The row carries no SMS consent: denied whatever the hour.
+    let sms = decide("sms");
+    assert_eq!(sms["decision"], "deny");
+    assert_eq!(sms["reasons"], serde_json::json!(["no_consent"]));
+    let call = decide("call");
+    assert_ne!(call["decision"], "deny", "{call}");
+
+    let out = settle(&db)
+        .args(["compliance", "log", "--agency", "acme", "--account", "CL-1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["channel"], "call");
+    assert_eq!(lines[1]["reasons"], serde_json::json!(["no_consent"]));
+    assert!(lines[1]["facts"]
+        .as_str()
+        .unwrap()
+        .contains("\"kind\":\"contact\""));
+
+    let missing = settle(&db)
+        .args([
+            "compliance",
+            "log",
+            "--agency",
+            "acme",
+            "--account",
+            "NOPE-1",
+        ])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no account `NOPE-1`"));
 }

@@ -1,0 +1,626 @@
+//! The compliance engine's IO side: gathers an account's facts (preferences, consent per
+//! medium, holds, disputes, recent contact history), asks the pure engine in
+//! `domain::compliance`, and appends every decision with its reasons and a replayable
+//! snapshot of the facts to the decision log.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::compliance::{
+    self, wire, AreaCode, Channel, ChannelSet, ConsumerFacts, ContactEvent, ContactQuestion,
+    DebtFacts, Direction, LocalRange, Policy, Purpose,
+};
+use domain::{AccountId, Actor, AgencyId};
+use serde::Serialize;
+
+use crate::db::with_db;
+use crate::error::{Error, Result};
+use crate::Accounts;
+
+/// A hold the agency (or the reply classifier) sets on an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HoldKind {
+    /// An attorney represents the consumer (12 CFR 1006.6(b)(2)).
+    Attorney,
+    /// The consumer asked in writing that communication stop (12 CFR 1006.6(c)).
+    Cease,
+    /// The consumer filed for bankruptcy.
+    Bankruptcy,
+    /// The consumer died.
+    Deceased,
+}
+
+impl HoldKind {
+    /// Every kind.
+    pub const ALL: [HoldKind; 4] = [
+        HoldKind::Attorney,
+        HoldKind::Cease,
+        HoldKind::Bankruptcy,
+        HoldKind::Deceased,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldKind::Attorney => "attorney",
+            HoldKind::Cease => "cease",
+            HoldKind::Bankruptcy => "bankruptcy",
+            HoldKind::Deceased => "deceased",
+        }
+    }
+}
+
+impl fmt::Display for HoldKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for HoldKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        HoldKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| Error::Invalid(format!("`{s}` is not a hold kind")))
+    }
+}
+
+/// What the consumer told us about when and how to reach them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactPreferences {
+    /// The consumer's own time zone, which then alone decides local time.
+    pub time_zone: Option<chrono_tz::Tz>,
+    /// Local times that are inconvenient.
+    pub inconvenient_times: Vec<LocalRange>,
+}
+
+/// A change to the consumer's stance on one medium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentChange {
+    /// Consent given (or given again after an opt-out: START, a portal checkbox).
+    Consent,
+    /// Opted out (STOP, a portal switch, "stop texting me").
+    OptOut,
+    /// The consumer asked that the medium not be used (12 CFR 1006.14(h)).
+    Refuse,
+    /// The consumer withdrew that request.
+    Unrefuse,
+}
+
+/// One entry of the decision log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoggedDecision {
+    /// Log entry id.
+    pub id: i64,
+    /// The account asked about.
+    pub account_id: i64,
+    /// When it was decided.
+    pub decided_at: DateTime<Utc>,
+    /// The medium.
+    pub channel: String,
+    /// The purpose.
+    pub purpose: String,
+    /// `allow`, `defer` or `deny`.
+    pub decision: String,
+    /// Reason codes, in order.
+    pub reasons: Vec<String>,
+    /// Citations, one per reason.
+    pub citations: Vec<String>,
+    /// On defer, when to ask again.
+    pub next_allowed_at: Option<DateTime<Utc>>,
+    /// On allow, what the message must contain.
+    pub required_content: Vec<String>,
+    /// The question as the dry run reads it: `settle compliance check` replays it.
+    pub facts: String,
+}
+
+fn split(list: &str, sep: &str) -> Vec<String> {
+    if list.is_empty() {
+        Vec::new()
+    } else {
+        list.split(sep).map(str::to_string).collect()
+    }
+}
+
+fn parse_ranges(text: &str) -> Result<Vec<LocalRange>> {
+    text.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            let (from, to) = r
+                .split_once('-')
+                .ok_or_else(|| Error::Corrupt(format!("time range `{r}`")))?;
+            LocalRange::parse(from, to).map_err(Error::Corrupt)
+        })
+        .collect()
+}
+
+fn corrupt(e: impl fmt::Display) -> Error {
+    Error::Corrupt(e.to_string())
+}
+
+#[derive(sqlx::FromRow)]
+struct ConsentRow {
+    channel: String,
+    consented: bool,
+    opted_out: bool,
+    opted_out_at: Option<DateTime<Utc>>,
+    refused: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct DecisionRow {
+    id: i64,
+    account_id: i64,
+    decided_at: DateTime<Utc>,
+    channel: String,
+    purpose: String,
+    decision: String,
+    reasons: String,
+    citations: String,
+    next_allowed_at: Option<DateTime<Utc>>,
+    required_content: String,
+    facts: String,
+}
+
+impl From<DecisionRow> for LoggedDecision {
+    fn from(r: DecisionRow) -> Self {
+        LoggedDecision {
+            id: r.id,
+            account_id: r.account_id,
+            decided_at: r.decided_at,
+            channel: r.channel,
+            purpose: r.purpose,
+            decision: r.decision,
+            reasons: split(&r.reasons, ","),
+            citations: split(&r.citations, " | "),
+            next_allowed_at: r.next_allowed_at,
+            required_content: split(&r.required_content, ","),
+            facts: r.facts,
+        }
+    }
+}
+
+impl Accounts {
+    /// Sets a hold on an account; refuses a second active hold of the same kind.
+    pub async fn set_hold(
+        &self,
+        account: AccountId,
+        kind: HoldKind,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<i64> {
+        let now = self.clock.now();
+        let inserted: Result<i64, sqlx::Error> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO holds (account_id, kind, reason, set_by, set_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(account.0)
+            .bind(kind.as_str())
+            .bind(reason)
+            .bind(by.to_string())
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        });
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Invalid(
+                format!("the account already has an active {kind} hold"),
+            )),
+            other => Ok(other?),
+        }
+    }
+
+    /// Lifts the active hold of `kind`; a reason is required and recorded.
+    pub async fn clear_hold(
+        &self,
+        account: AccountId,
+        kind: HoldKind,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid("clearing a hold needs a reason".into()));
+        }
+        let now = self.clock.now();
+        let changed = with_db!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE holds SET cleared_by = $1, cleared_reason = $2, cleared_at = $3
+                 WHERE account_id = $4 AND kind = $5 AND cleared_at IS NULL",
+            )
+            .bind(by.to_string())
+            .bind(reason)
+            .bind(now)
+            .bind(account.0)
+            .bind(kind.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Err(Error::NotFound("active hold"));
+        }
+        Ok(())
+    }
+
+    /// The kinds of the account's active holds.
+    pub async fn active_holds(&self, account: AccountId) -> Result<Vec<HoldKind>> {
+        let kinds: Vec<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT kind FROM holds WHERE account_id = $1 AND cleared_at IS NULL ORDER BY kind",
+            )
+            .bind(account.0)
+            .fetch_all(pool)
+            .await?
+        });
+        kinds.iter().map(|k| k.parse()).collect()
+    }
+
+    /// Saves the consumer's time zone and inconvenient times.
+    pub async fn set_contact_preferences(
+        &self,
+        account: AccountId,
+        prefs: &ContactPreferences,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let ranges = prefs
+            .inconvenient_times
+            .iter()
+            .map(|r| format!("{}-{}", r.from().format("%H:%M"), r.to().format("%H:%M")))
+            .collect::<Vec<_>>()
+            .join(",");
+        let tz = prefs.time_zone.map(|z| z.name());
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO contact_preferences (account_id, time_zone, inconvenient_times, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id) DO UPDATE SET time_zone = excluded.time_zone,
+                    inconvenient_times = excluded.inconvenient_times, updated_at = excluded.updated_at",
+            )
+            .bind(account.0)
+            .bind(tz)
+            .bind(&ranges)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The consumer's saved preferences (defaults when none were saved).
+    pub async fn contact_preferences(&self, account: AccountId) -> Result<ContactPreferences> {
+        let row: Option<(Option<String>, String)> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT time_zone, inconvenient_times FROM contact_preferences WHERE account_id = $1",
+            )
+            .bind(account.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((tz, ranges)) = row else {
+            return Ok(ContactPreferences::default());
+        };
+        Ok(ContactPreferences {
+            time_zone: tz.as_deref().map(str::parse).transpose().map_err(corrupt)?,
+            inconvenient_times: parse_ranges(&ranges)?,
+        })
+    }
+
+    /// Records a change of consent, opt-out or refusal on one medium.
+    pub async fn change_consent(
+        &self,
+        account: AccountId,
+        channel: Channel,
+        change: ConsentChange,
+        source: &str,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let set = match change {
+            ConsentChange::Consent => "consented = TRUE, opted_out = FALSE, opted_out_at = NULL",
+            ConsentChange::OptOut => "opted_out = TRUE, opted_out_at = $4",
+            ConsentChange::Refuse => "refused = TRUE",
+            ConsentChange::Unrefuse => "refused = FALSE",
+        };
+        let sql = "INSERT INTO channel_consents (account_id, channel, source, updated_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, channel) DO NOTHING";
+        let update = format!(
+            "UPDATE channel_consents SET {set}, source = $3, updated_at = $4
+             WHERE account_id = $1 AND channel = $2"
+        );
+        with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            for stmt in [sql, update.as_str()] {
+                sqlx::query(stmt)
+                    .bind(account.0)
+                    .bind(channel.as_str())
+                    .bind(source)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Adds a message to the account's contact history.
+    pub async fn record_contact(&self, account: AccountId, event: &ContactEvent) -> Result<i64> {
+        Ok(with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO contact_events (account_id, at, channel, direction, purpose)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(account.0)
+            .bind(event.at)
+            .bind(event.channel.as_str())
+            .bind(event.direction.as_str())
+            .bind(event.purpose.as_str())
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    /// The agency's contact policy (the legal defaults unless it saved a stricter one).
+    pub async fn agency_policy(&self, agency: AgencyId) -> Result<Policy> {
+        let json: Option<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT policy FROM compliance_policies WHERE agency_id = $1")
+                .bind(agency.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        match json {
+            None => Ok(Policy::default()),
+            Some(j) => serde_json::from_str(&j).map_err(corrupt),
+        }
+    }
+
+    /// Saves an agency's policy; refuses one looser than the law or the defaults.
+    pub async fn set_agency_policy(
+        &self,
+        agency: AgencyId,
+        policy: Policy,
+        by: &Actor,
+    ) -> Result<Policy> {
+        let policy = policy
+            .validate()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let json = serde_json::to_string(&policy).map_err(corrupt)?;
+        let now = self.clock.now();
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO compliance_policies (agency_id, policy, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agency_id) DO UPDATE SET policy = excluded.policy,
+                    updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(agency.0)
+            .bind(&json)
+            .bind(by.to_string())
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(policy)
+    }
+
+    /// Gathers what the engine needs to judge a message to `account` on `channel`.
+    pub async fn contact_question(
+        &self,
+        account: AccountId,
+        channel: Channel,
+        purpose: Purpose,
+        now: DateTime<Utc>,
+    ) -> Result<(AgencyId, ContactQuestion)> {
+        let record = self.account(account).await?;
+        let prefs = self.contact_preferences(account).await?;
+        let holds = self.active_holds(account).await?;
+        let disputes = self.open_disputes(account).await?;
+        let consents: Vec<ConsentRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT channel, consented, opted_out, opted_out_at, refused
+                 FROM channel_consents WHERE account_id = $1",
+            )
+            .bind(account.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut consented = ChannelSet::EMPTY;
+        let mut opted_out = ChannelSet::EMPTY;
+        let mut refused = ChannelSet::EMPTY;
+        let mut opted_out_at = None;
+        if record.sms_consent {
+            consented.insert(Channel::Sms);
+        }
+        for ConsentRow {
+            channel: name,
+            consented: yes,
+            opted_out: out,
+            opted_out_at: out_at,
+            refused: no,
+        } in consents
+        {
+            let ch: Channel = name.parse().map_err(Error::Corrupt)?;
+            if yes {
+                consented.insert(ch);
+            }
+            if out {
+                opted_out.insert(ch);
+                if ch == channel {
+                    opted_out_at = out_at;
+                }
+            }
+            if no {
+                refused.insert(ch);
+            }
+        }
+        let history = self.recent_history(account, now).await?;
+        let consumer = ConsumerFacts {
+            area_code: match &record.phone {
+                Some(p) => AreaCode::of_e164(p.as_str()).map_err(Error::Corrupt)?,
+                None => None,
+            },
+            state: Some(record.address.state()),
+            postal_code: Some(record.address.postal_code().clone()),
+            time_zone: prefs.time_zone.or(record.time_zone),
+            inconvenient_times: prefs.inconvenient_times,
+            refused_channels: refused,
+            consented,
+            opted_out,
+            opted_out_at,
+            attorney_represented: holds.contains(&HoldKind::Attorney),
+            cease_requested: holds.contains(&HoldKind::Cease),
+            bankruptcy: holds.contains(&HoldKind::Bankruptcy),
+            deceased: holds.contains(&HoldKind::Deceased),
+        };
+        Ok((
+            record.agency_id,
+            ContactQuestion {
+                channel,
+                purpose,
+                consumer,
+                debt: DebtFacts {
+                    dispute_open: disputes > 0,
+                },
+                history,
+            },
+        ))
+    }
+
+    /// The history the rules look at: every message of the last 8 days, plus the latest
+    /// earlier outbound one (which decides initial vs. subsequent disclosure).
+    async fn recent_history(
+        &self,
+        account: AccountId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ContactEvent>> {
+        let since = now - Duration::days(8);
+        let rows: Vec<(DateTime<Utc>, String, String, String)> = with_db!(&self.db, pool => {
+            let mut rows: Vec<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
+                "SELECT at, channel, direction, purpose FROM contact_events
+                 WHERE account_id = $1 AND at > $2 AND at <= $3 ORDER BY at",
+            )
+            .bind(account.0)
+            .bind(since)
+            .bind(now)
+            .fetch_all(pool)
+            .await?;
+            let older: Option<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
+                "SELECT at, channel, direction, purpose FROM contact_events
+                 WHERE account_id = $1 AND at <= $2 AND direction = 'outbound'
+                 ORDER BY at DESC LIMIT 1",
+            )
+            .bind(account.0)
+            .bind(since)
+            .fetch_optional(pool)
+            .await?;
+            rows.extend(older);
+            rows
+        });
+        rows.into_iter()
+            .map(|(at, channel, direction, purpose)| {
+                Ok(ContactEvent {
+                    at,
+                    channel: channel.parse().map_err(Error::Corrupt)?,
+                    direction: match direction.as_str() {
+                        "inbound" => Direction::Inbound,
+                        _ => Direction::Outbound,
+                    },
+                    purpose: purpose.parse().map_err(Error::Corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Decides whether a message may go to `account` now, and logs the decision.
+    pub async fn decide_contact(
+        &self,
+        account: AccountId,
+        channel: Channel,
+        purpose: Purpose,
+    ) -> Result<LoggedDecision> {
+        let now = self.clock.now();
+        let (agency, question) = self
+            .contact_question(account, channel, purpose, now)
+            .await?;
+        let policy = self.agency_policy(agency).await?;
+        let decision = compliance::decide(&question, &policy, now);
+        let facts = wire::question_to_value(
+            &serde_json::Value::String(format!("account:{}", account.0)),
+            &question,
+            now,
+        )
+        .to_string();
+        let reasons = decision.reason_codes().join(",");
+        let citations = decision.citations().join(" | ");
+        let content = decision
+            .required_content
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(",");
+        let id: i64 = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO compliance_decisions (agency_id, account_id, decided_at, channel,
+                    purpose, decision, reasons, citations, next_allowed_at, required_content, facts)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(account.0)
+            .bind(now)
+            .bind(channel.as_str())
+            .bind(purpose.as_str())
+            .bind(decision.verdict.as_str())
+            .bind(&reasons)
+            .bind(&citations)
+            .bind(decision.next_allowed_at)
+            .bind(&content)
+            .bind(&facts)
+            .fetch_one(pool)
+            .await?
+        });
+        tracing::info!(
+            account = account.0,
+            channel = %channel,
+            purpose = %purpose,
+            decision = %decision.verdict,
+            reasons = %reasons,
+            "compliance decision"
+        );
+        Ok(LoggedDecision {
+            id,
+            account_id: account.0,
+            decided_at: now,
+            channel: channel.as_str().into(),
+            purpose: purpose.as_str().into(),
+            decision: decision.verdict.as_str().into(),
+            reasons: split(&reasons, ","),
+            citations: split(&citations, " | "),
+            next_allowed_at: decision.next_allowed_at,
+            required_content: split(&content, ","),
+            facts,
+        })
+    }
+
+    /// The account's logged decisions, newest first, at most `limit`.
+    pub async fn decision_log(
+        &self,
+        account: AccountId,
+        limit: i64,
+    ) -> Result<Vec<LoggedDecision>> {
+        let rows: Vec<DecisionRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, account_id, decided_at, channel, purpose, decision, reasons, citations,
+                        next_allowed_at, required_content, facts
+                 FROM compliance_decisions WHERE account_id = $1
+                 ORDER BY decided_at DESC, id DESC LIMIT $2",
+            )
+            .bind(account.0)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
