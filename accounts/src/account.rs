@@ -218,4 +218,16 @@ impl Accounts {
                 .await?
         }))
     }
+
+    /// Changes the language the consumer is written to in.
+    pub async fn set_language(&self, account: AccountId, language: domain::Language) -> Result<()> {
+        with_db!(&self.db, pool => {
+            sqlx::query("UPDATE accounts SET language = $1 WHERE id = $2")
+                .bind(language.tag())
+                .bind(account.0)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
 }

@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod import;
 mod ledger;
+pub mod portal;
 
 use std::sync::Arc;
 
@@ -21,6 +22,15 @@ pub use compliance::{ConsentChange, ContactPreferences, HoldKind, LoggedDecision
 pub use db::{redact_url, Engine};
 pub use error::{Error, Result};
 pub use ledger::{PostResult, StoredPosting};
+
+/// A borrowed pool of whichever engine the backend runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum PoolRef<'a> {
+    /// The embedded SQLite pool.
+    Sqlite(&'a sqlx::SqlitePool),
+    /// The PostgreSQL pool.
+    Postgres(&'a sqlx::PgPool),
+}
 
 /// The accounts backend: a database pool and the clock every timestamp comes from.
 #[derive(Clone)]
@@ -67,6 +77,15 @@ impl Accounts {
     /// Which database engine this backend runs on.
     pub fn engine(&self) -> Engine {
         self.db.engine()
+    }
+
+    /// The underlying pool, for components that keep their own tables on the same database
+    /// (the web session store).
+    pub fn pool(&self) -> PoolRef<'_> {
+        match &self.db {
+            db::Db::Sqlite(p) => PoolRef::Sqlite(p),
+            db::Db::Postgres(p) => PoolRef::Postgres(p),
+        }
     }
 
     /// The backend's clock.

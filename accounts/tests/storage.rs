@@ -130,13 +130,23 @@ storage_suite!(
     decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
     a_dispute_stops_reminders_but_not_receipts,
+    links_expire_can_be_revoked_and_cannot_be_forged,
+    five_wrong_answers_lock_the_check_for_fifteen_minutes,
+    the_first_notice_delivery_fixes_the_validation_period,
 );
 
 #[path = "storage/compliance.rs"]
 mod compliance;
+#[path = "storage/portal.rs"]
+mod portal;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
+};
+use portal::{
+    five_wrong_answers_lock_the_check_for_fifteen_minutes,
+    links_expire_can_be_revoked_and_cannot_be_forged,
+    the_first_notice_delivery_fixes_the_validation_period,
 };
 
 const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance,time_zone,language,sms_consent";

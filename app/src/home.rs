@@ -1,7 +1,10 @@
-//! The portal's start page (a placeholder until the identity check lands): who is
-//! collecting, how to check the message is genuine, and whether the demo data is loaded.
+//! The portal's start page: who is collecting, the account-reference form, how to check
+//! the message is genuine, and whether the demo data is loaded. Nothing about any debtor.
 
 use leptos::prelude::*;
+
+use crate::i18n::{t, use_lang, Lang, Msg};
+use crate::pages::ReferenceForm;
 use serde::{Deserialize, Serialize};
 
 /// What the start page shows: nothing about any debtor, only the collector's identity.
@@ -44,42 +47,54 @@ pub async fn portal_status() -> Result<PortalInfo, ServerFnError> {
 /// The start page.
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let lang = use_lang();
     let status = Resource::new(|| (), |_| portal_status());
+    let query = leptos_router::hooks::use_query_map();
+    let link_invalid = move || query.read().get("link").is_some();
+    let signed_out = move || query.read().get("signed_out").is_some();
     // False in the server's HTML; the browser flips it once hydration has run.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        {move || link_invalid().then(|| view! {
+            <p role="alert" class="alert" data-testid="flash">{t(lang, Msg::LinkInvalid)}</p>
+        })}
+        {move || signed_out().then(|| view! {
+            <p role="status" class="alert" data-testid="flash">{t(lang, Msg::SignedOut)}</p>
+        })}
+        <Suspense fallback=move || view! { <p>{t(lang, Msg::Loading)}</p> }>
             {move || status.get().map(|s| match s {
                 Ok(s) => view! {
                     <header class="masthead">
                         <p class="collector">{s.agency_name.clone()}</p>
-                        <h1>"Resolve your account online"</h1>
+                        <h1>{t(lang, Msg::SiteTitle)}</h1>
                     </header>
-                    <p>
-                        "Follow the link in the text message or letter you received. "
-                        "You will be asked to confirm who you are before you see any account details."
-                    </p>
+                    <p>{t(lang, Msg::Intro)}</p>
                     {s.demo_accounts.map(|n| view! {
                         <p class="demo-note" data-testid="demo-accounts">
-                            "Demo mode: " {n} " sample accounts are loaded."
+                            {match lang {
+                                Lang::En => format!("Demo mode: {n} sample accounts are loaded."),
+                                Lang::Es => format!("Modo de demostración: hay {n} cuentas de ejemplo cargadas."),
+                            }}
                         </p>
                     })}
                 }.into_any(),
-                Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                Err(_) => view! { <p role="alert">{t(lang, Msg::Unavailable)}</p> }.into_any(),
             })}
         </Suspense>
+        <ReferenceForm/>
         <details class="genuine">
-            <summary>"Is this message really from us?"</summary>
+            <summary>{t(lang, Msg::Genuine)}</summary>
             <ol>
-                <li>"We never ask for your full Social Security number or a card PIN."</li>
-                <li>"Compare the account reference with the letter we mailed you."</li>
-                <li>"Call the number printed on that letter, not one from a text message."</li>
+                <li>{t(lang, Msg::GenuineWho)}</li>
+                <li>{t(lang, Msg::GenuineCompare)}</li>
+                <li>{t(lang, Msg::GenuineCall)}</li>
             </ol>
+            <p><a href="/genuine">{t(lang, Msg::Genuine)}</a></p>
         </details>
         <p class="status" data-testid="hydration" data-hydrated=move || hydrated.get().to_string()>
-            {move || if hydrated.get() { "Interactive features are on." } else { "" }}
+            {move || if hydrated.get() { "✓" } else { "" }}
         </p>
     }
 }

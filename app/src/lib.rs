@@ -2,19 +2,64 @@
 //! with JavaScript off; hydration only adds conveniences.
 
 mod home;
+pub mod i18n;
+mod pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod portal;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{path, SsrMode};
 
 pub use home::{portal_status, PortalInfo};
+use i18n::{request_lang, t, Msg};
+
+/// The session keys the portal uses (the server's link route writes them too).
+#[cfg(feature = "ssr")]
+pub mod session_keys {
+    /// The account chosen by link or reference (0: an unknown reference).
+    pub const ACCOUNT: &str = "portal.account";
+    /// True once date of birth and ZIP code matched.
+    pub const VERIFIED: &str = "portal.verified";
+    /// A one-time message for the next page.
+    pub const FLASH: &str = "portal.flash";
+}
+
+/// A per-client-address limit on identity checks, shared by every account, so one client
+/// cannot spray guesses across many accounts.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct RateLimit(std::sync::Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>);
+
+#[cfg(feature = "ssr")]
+impl RateLimit {
+    /// Allows `per_minute` checks a minute per address, with bursts up to `burst`.
+    pub fn per_ip(per_minute: u32, burst: u32) -> Self {
+        let n = |v: u32| std::num::NonZeroU32::new(v.max(1)).expect("non-zero");
+        RateLimit(std::sync::Arc::new(governor::RateLimiter::keyed(
+            governor::Quota::per_minute(n(per_minute)).allow_burst(n(burst)),
+        )))
+    }
+
+    /// True when the current request's client may make one more check.
+    pub async fn check(&self) -> bool {
+        use axum::extract::ConnectInfo;
+        match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
+            Ok(ConnectInfo(addr)) => self.0.check_key(&addr.ip()).is_ok(),
+            // Without the peer address (not served over TCP) there is no one to limit.
+            Err(_) => true,
+        }
+    }
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = request_lang();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -33,15 +78,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let lang = request_lang();
+    provide_context(lang);
     view! {
         <Stylesheet id="settle" href="/pkg/settle.css"/>
-        <Title text="Settle"/>
-        <Meta name="description" content="Resolve your account online, at your own pace."/>
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Title text=t(lang, Msg::SiteTitle)/>
+        <Meta name="description" content=t(lang, Msg::Intro)/>
+        <a class="skip-link" href="#main">{t(lang, Msg::SkipToContent)}</a>
         <Router>
+            <pages::TopBar/>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("") view=home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/verify") view=pages::VerifyPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notice") view=pages::NoticePage ssr=SsrMode::Async/>
+                    <Route path=path!("/preferences") view=pages::PreferencesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/genuine") view=pages::GenuinePage/>
                 </Routes>
             </main>
         </Router>
@@ -55,8 +108,9 @@ fn NotFound() -> impl IntoView {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(http::StatusCode::NOT_FOUND);
     }
+    let lang = i18n::use_lang();
     view! {
-        <h1>"Page not found"</h1>
-        <p><a href="/">"Go to the start page"</a></p>
+        <h1>{t(lang, Msg::NotFoundTitle)}</h1>
+        <p><a href="/">{t(lang, Msg::GoHome)}</a></p>
     }
 }

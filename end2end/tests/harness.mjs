@@ -1,6 +1,6 @@
 // Starts the real Settle server on a free port with a fresh SQLite file, and a headless
 // Debian Chromium driven by playwright-core. Everything stays on loopback.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,19 +26,19 @@ export async function startServer() {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'settle-e2e-'));
   const profile = process.env.SETTLE_E2E_PROFILE ?? 'debug';
-  const child = spawn(join(root, 'target', profile, 'settle'), ['serve'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      SETTLE_DATABASE_URL: `sqlite:${join(dir, 'settle.db')}`,
-      SETTLE_DEMO_DATA: 'true',
-      SETTLE_LISTEN: `127.0.0.1:${port}`,
-      SETTLE_SITE_ROOT: join(root, 'target', 'site'),
-      SETTLE_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const bin = join(root, 'target', profile, 'settle');
+  const db = join(dir, 'settle.db');
   const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    SETTLE_DATABASE_URL: `sqlite:${db}`,
+    SETTLE_DEMO_DATA: 'true',
+    SETTLE_LISTEN: `127.0.0.1:${port}`,
+    SETTLE_SITE_ROOT: join(root, 'target', 'site'),
+    SETTLE_LOG_LEVEL: 'warn',
+    SETTLE_PUBLIC_URL: base,
+  };
+  const child = spawn(bin, ['serve'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`settle exited with ${child.exitCode}`);
@@ -53,6 +53,18 @@ export async function startServer() {
   }
   return {
     base,
+    /** Runs a `settle` subcommand on the same database; returns its standard output. */
+    settle(...args) {
+      return execFileSync(bin, args, { cwd: root, env, encoding: 'utf8' });
+    },
+    /** A fresh portal link to a demo account. */
+    link(reference) {
+      return this.settle('link', '--account', reference).split(' ')[1];
+    },
+    /** One row of a query on the server's SQLite file, through the sqlite3 shell. */
+    sql(query) {
+      return execFileSync('sqlite3', [db, query], { encoding: 'utf8' }).trim().split('|');
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -23,6 +23,9 @@ pub struct BenchArgs {
     /// Where to write the Markdown table (it is always printed).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Only write the generated placement file here and exit (used by scripts/bench-portal).
+    #[arg(long)]
+    pub generate_only: Option<PathBuf>,
 }
 
 struct Measure {
@@ -70,6 +73,12 @@ async fn settle_import(
 
 /// Runs the benchmark and prints the table.
 pub async fn run(_settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.generate_only {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        accounts::demo::write_generated_csv(f, args.rows)?;
+        return Ok(());
+    }
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("placements.csv");
     let started = Instant::now();

@@ -31,6 +31,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Measure import speed against the database's own bulk loader and print a Markdown table.
     Bench(crate::bench::BenchArgs),
+    /// Make a portal link for an account and print it (or revoke one with --revoke).
+    Link(LinkArgs),
     /// The compliance engine: dry run, decisions for stored accounts, the decision log.
     Compliance {
         /// What to do.
@@ -50,6 +52,54 @@ pub struct ImportArgs {
     /// The agency's display name, used when it is created.
     #[arg(long)]
     pub agency_name: Option<String>,
+}
+
+/// Arguments of `link`.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The account reference.
+    #[arg(long, required_unless_present = "revoke")]
+    pub account: Option<String>,
+    /// The agency holding it.
+    #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+    pub agency: String,
+    /// Days the link works.
+    #[arg(long, default_value_t = accounts::portal::DEFAULT_LINK_TTL_DAYS)]
+    pub days: i64,
+    /// Revoke the link with this id instead.
+    #[arg(long)]
+    pub revoke: Option<i64>,
+}
+
+/// Runs `link`: prints `<id> <public_url>/l/<token> <expiry>`.
+pub async fn link(settings: &Settings, args: LinkArgs) -> anyhow::Result<()> {
+    let accounts = crate::open(settings).await?;
+    if let Some(id) = args.revoke {
+        accounts.revoke_link(id).await?;
+        println!("link {id} revoked");
+        return Ok(());
+    }
+    let reference = args.account.unwrap_or_default();
+    let agency = accounts
+        .agency_by_slug(&args.agency)
+        .await?
+        .with_context(|| format!("no agency `{}`", args.agency))?;
+    let r = domain::AccountRef::parse(&reference).map_err(anyhow::Error::msg)?;
+    let record = accounts
+        .account_by_ref(agency.id, &r)
+        .await?
+        .with_context(|| format!("no account `{reference}` at `{}`", args.agency))?;
+    let link = accounts
+        .create_link(record.id, chrono::Duration::days(args.days))
+        .await?;
+    println!(
+        "{} {}/l/{} {}",
+        link.id,
+        settings.public_url.trim_end_matches('/'),
+        link.token.expose(),
+        link.expires_at.to_rfc3339()
+    );
+    Ok(())
 }
 
 /// Runs `import`: bad rows go to standard output one per line, the summary to standard error.

@@ -6,6 +6,7 @@ mod bench;
 mod bench_data;
 mod cli;
 mod compliance;
+mod portal;
 mod serve;
 mod settings;
 
@@ -40,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Import(args) => cli::import(&settings, args).await,
         Command::Bench(args) => bench::run(&settings, args).await,
+        Command::Link(args) => cli::link(&settings, args).await,
         Command::Compliance { command } => compliance::run(&settings, command).await,
     }
 }

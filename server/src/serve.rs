@@ -17,7 +17,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::settings::Settings;
 
 /// Builds the application router around an accounts backend.
-pub fn router(accounts: Accounts, leptos_options: LeptosOptions) -> Router {
+pub async fn router(
+    accounts: Accounts,
+    leptos_options: LeptosOptions,
+    settings: &Settings,
+) -> anyhow::Result<Router> {
+    let sessions =
+        crate::portal::session_layer(&accounts, settings.public_url.starts_with("https://"))
+            .await
+            .context("preparing the session store")?;
+    let limit = app::RateLimit::per_ip(settings.verify_per_minute, settings.verify_per_minute * 3);
     let routes = generate_route_list(App);
     let pkg_dir =
         std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
@@ -35,24 +44,31 @@ pub fn router(accounts: Accounts, leptos_options: LeptosOptions) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(accounts.clone());
-    Router::new()
+    let links = crate::portal::router().with_state(accounts.clone());
+    Ok(Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
             {
                 let accounts = accounts.clone();
-                move || provide_context(accounts.clone())
+                move || {
+                    provide_context(accounts.clone());
+                    provide_context(limit.clone());
+                }
             },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .nest_service("/pkg", pkg)
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .merge(links)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(crate::portal::same_origin))
+        .nest_service("/pkg", pkg)
         .merge(health)
-        .merge(crate::api::router())
+        .merge(crate::api::router()))
 }
 
 /// Ready when the database answers and its schema is the one this build expects.
@@ -96,9 +112,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         accounts.engine(),
         settings.database_url
     );
-    axum::serve(listener, router(accounts.clone(), options))
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let app = router(accounts.clone(), options, &settings).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     accounts.close().await;
     Ok(())
 }

@@ -63,6 +63,11 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `settle=debug,sqlx=warn`.
     pub log_level: String,
+    /// The address debtors reach the portal at; links are built on it, and an `https://`
+    /// address makes the session cookie `Secure`.
+    pub public_url: String,
+    /// Identity checks allowed per client address per minute (bursts up to 3 times that).
+    pub verify_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +79,8 @@ impl Default for Settings {
             demo_data: None,
             log_format: LogFormat::Text,
             log_level: "info,sqlx=warn".to_string(),
+            public_url: "http://127.0.0.1:3000".to_string(),
+            verify_per_minute: 10,
         }
     }
 }

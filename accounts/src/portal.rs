@@ -1,0 +1,302 @@
+//! The debtor portal's backend: short links that identify an account without revealing
+//! anything, the identity check with its lockout, and the record of notices delivered and
+//! E-SIGN consents given.
+//!
+//! A link token is 9 random bytes written as 12 URL-safe characters (`/l/` + 12 = 15
+//! characters of path). Only its SHA-256 is stored, so a database leak yields no usable link.
+//! A link is never proof of identity: it only names the account whose identity check follows.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::AccountId;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::db::with_db;
+use crate::error::{Error, Result};
+use crate::Accounts;
+
+/// How long a link works unless told otherwise.
+pub const DEFAULT_LINK_TTL_DAYS: i64 = 30;
+/// Wrong answers allowed before the account's identity check locks.
+pub const MAX_FAILURES: i64 = 5;
+/// How long the identity check stays locked.
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+/// A link token as the debtor receives it. Secret: no `Serialize`, redacted `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkToken(String);
+
+impl LinkToken {
+    /// A fresh random token.
+    fn generate() -> LinkToken {
+        let mut bytes = [0u8; 9];
+        rand::rng().fill_bytes(&mut bytes);
+        LinkToken(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Reads a token from a URL path segment; anything not shaped like one is refused
+    /// before touching the database.
+    pub fn parse(text: &str) -> Option<LinkToken> {
+        let ok = text.len() == 12
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| LinkToken(text.to_string()))
+    }
+
+    /// The token text, for building the link.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn hash(&self) -> String {
+        hash_hex(&self.0)
+    }
+}
+
+impl fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkToken(***)")
+    }
+}
+
+/// SHA-256 of a secret, as lowercase hex.
+pub(crate) fn hash_hex(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A link just made: the token goes into a message, never into logs.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    /// The stored link's id (for revocation).
+    pub id: i64,
+    /// The token to put in the link (`/l/<token>`).
+    pub token: LinkToken,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// A working link to this account.
+    Valid(AccountId),
+    /// A real link past its expiry.
+    Expired,
+    /// A real link the agency revoked.
+    Revoked,
+    /// No such link (mistyped, forged).
+    Unknown,
+}
+
+/// The outcome of an identity check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Date of birth and ZIP code match.
+    Verified,
+    /// They do not; `remaining` more tries before the lock.
+    Wrong {
+        /// Tries left.
+        remaining: i64,
+    },
+    /// Too many wrong answers: no check until `until`.
+    Locked {
+        /// When checks resume.
+        until: DateTime<Utc>,
+    },
+}
+
+impl Accounts {
+    /// Makes a link to an account, valid for `ttl`.
+    pub async fn create_link(&self, account: AccountId, ttl: Duration) -> Result<NewLink> {
+        let now = self.clock.now();
+        let token = LinkToken::generate();
+        let expires_at = now + ttl;
+        let id: i64 = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(account.0)
+            .bind(token.hash())
+            .bind(now)
+            .bind(expires_at)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(NewLink {
+            id,
+            token,
+            expires_at,
+        })
+    }
+
+    /// Where a link leads now.
+    pub async fn resolve_link(&self, token: &LinkToken) -> Result<LinkStatus> {
+        let now = self.clock.now();
+        let row: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT account_id, expires_at, revoked_at FROM portal_links WHERE token_hash = $1",
+            )
+            .bind(token.hash())
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(match row {
+            None => LinkStatus::Unknown,
+            Some((_, _, Some(_))) => LinkStatus::Revoked,
+            Some((_, expires, None)) if expires <= now => LinkStatus::Expired,
+            Some((account, _, None)) => LinkStatus::Valid(AccountId(account)),
+        })
+    }
+
+    /// Revokes one link.
+    pub async fn revoke_link(&self, link_id: i64) -> Result<()> {
+        let now = self.clock.now();
+        let changed = with_db!(&self.db, pool => {
+            sqlx::query("UPDATE portal_links SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(link_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(Error::NotFound("active link"));
+        }
+        Ok(())
+    }
+
+    /// Checks a date of birth and ZIP code against the placement data. Five wrong answers
+    /// lock the account's check for 15 minutes; a locked check refuses even right answers.
+    pub async fn verify_identity(
+        &self,
+        account: AccountId,
+        date_of_birth: NaiveDate,
+        zip5: &str,
+    ) -> Result<Verification> {
+        let now = self.clock.now();
+        let locked: Option<Option<DateTime<Utc>>> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT locked_until FROM identity_checks WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let Some(until) = locked.flatten().filter(|u| *u > now) {
+            return Ok(Verification::Locked { until });
+        }
+        let record = self.account(account).await?;
+        let matches = record.date_of_birth.date() == date_of_birth
+            && record.address.postal_code().zip5() == zip5.trim();
+        if matches {
+            with_db!(&self.db, pool => {
+                sqlx::query("DELETE FROM identity_checks WHERE account_id = $1")
+                    .bind(account.0)
+                    .execute(pool)
+                    .await?;
+            });
+            return Ok(Verification::Verified);
+        }
+        // One statement counts the failure, so parallel guesses cannot share a count.
+        let failures: i64 = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO identity_checks (account_id, failures, locked_until, updated_at)
+                 VALUES ($1, 1, NULL, $2)
+                 ON CONFLICT (account_id) DO UPDATE SET
+                    failures = CASE WHEN identity_checks.locked_until IS NOT NULL
+                                    THEN 1 ELSE identity_checks.failures + 1 END,
+                    locked_until = NULL, updated_at = excluded.updated_at
+                 RETURNING failures",
+            )
+            .bind(account.0)
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        if failures >= MAX_FAILURES {
+            let until = now + Duration::minutes(LOCKOUT_MINUTES);
+            with_db!(&self.db, pool => {
+                sqlx::query("UPDATE identity_checks SET locked_until = $1 WHERE account_id = $2")
+                    .bind(until)
+                    .bind(account.0)
+                    .execute(pool)
+                    .await?;
+            });
+            tracing::warn!(
+                account = account.0,
+                "identity check locked after repeated failures"
+            );
+            return Ok(Verification::Locked { until });
+        }
+        Ok(Verification::Wrong {
+            remaining: MAX_FAILURES - failures,
+        })
+    }
+}
+
+/// A validation notice delivered through the portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeDelivery {
+    /// When the debtor opened it after giving E-SIGN consent.
+    pub delivered_at: DateTime<Utc>,
+    /// The last day to dispute (12 CFR 1006.34(b)(5)), fixed at the first delivery.
+    pub validation_end: NaiveDate,
+}
+
+impl Accounts {
+    /// Records that the validation notice was delivered electronically after the debtor
+    /// gave E-SIGN consent (12 CFR 1006.42); `consent` is the consent text they agreed to.
+    /// The first delivery fixes the validation period; later ones return it unchanged.
+    pub async fn record_notice_delivery(
+        &self,
+        account: AccountId,
+        language: domain::Language,
+        consent: &str,
+    ) -> Result<NoticeDelivery> {
+        if let Some(first) = self.notice_delivery(account).await? {
+            return Ok(first);
+        }
+        let now = self.clock.now();
+        let end = domain::compliance::validation_period_end(now.date_naive());
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO notice_deliveries (account_id, notice, language, esign_consent,
+                    delivered_at, validation_end)
+                 VALUES ($1, 'validation', $2, $3, $4, $5)",
+            )
+            .bind(account.0)
+            .bind(language.tag())
+            .bind(consent)
+            .bind(now)
+            .bind(end)
+            .execute(pool)
+            .await?;
+        });
+        Ok(NoticeDelivery {
+            delivered_at: now,
+            validation_end: end,
+        })
+    }
+
+    /// The first electronic delivery of the account's validation notice, if any.
+    pub async fn notice_delivery(&self, account: AccountId) -> Result<Option<NoticeDelivery>> {
+        let row: Option<(DateTime<Utc>, NaiveDate)> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT delivered_at, validation_end FROM notice_deliveries
+                 WHERE account_id = $1 AND notice = 'validation' ORDER BY delivered_at, id LIMIT 1",
+            )
+            .bind(account.0)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(delivered_at, validation_end)| NoticeDelivery {
+            delivered_at,
+            validation_end,
+        }))
+    }
+}

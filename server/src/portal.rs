@@ -1,0 +1,176 @@
+//! The portal's plain HTTP routes around the Leptos pages: short links (`/l/<token>`), the
+//! language switch (`/lang/<tag>?next=/path`), the session layer, and the same-origin check
+//! on every form post.
+
+use accounts::portal::{LinkStatus, LinkToken};
+use accounts::{Accounts, PoolRef};
+use app::i18n::{Lang, LANG_COOKIE};
+use app::session_keys;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+/// Minutes of inactivity after which a portal session ends.
+pub const IDLE_MINUTES: i64 = 15;
+
+const CLEANUP: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The session layer over the accounts database, so every server process shares sessions.
+pub async fn session_layer(
+    accounts: &Accounts,
+    secure: bool,
+) -> anyhow::Result<SessionManagerLayer<SessionStore>> {
+    let store = match accounts.pool() {
+        PoolRef::Sqlite(p) => {
+            let s = SqliteStore::new(p.clone());
+            s.migrate().await?;
+            tokio::spawn(s.clone().continuously_delete_expired(CLEANUP));
+            SessionStore::Sqlite(s)
+        }
+        PoolRef::Postgres(p) => {
+            let s = PostgresStore::new(p.clone());
+            s.migrate().await?;
+            tokio::spawn(s.clone().continuously_delete_expired(CLEANUP));
+            SessionStore::Postgres(s)
+        }
+    };
+    Ok(SessionManagerLayer::new(store)
+        .with_name("settle_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(IDLE_MINUTES))))
+}
+
+/// The session store of whichever engine the backend runs on.
+#[derive(Debug, Clone)]
+pub enum SessionStore {
+    /// Sessions in the SQLite file.
+    Sqlite(SqliteStore),
+    /// Sessions in PostgreSQL.
+    Postgres(PostgresStore),
+}
+
+#[async_trait::async_trait]
+impl tower_sessions::SessionStore for SessionStore {
+    async fn create(
+        &self,
+        record: &mut tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(s) => s.create(record).await,
+            SessionStore::Postgres(s) => s.create(record).await,
+        }
+    }
+    async fn save(
+        &self,
+        record: &tower_sessions::session::Record,
+    ) -> tower_sessions::session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(s) => s.save(record).await,
+            SessionStore::Postgres(s) => s.save(record).await,
+        }
+    }
+    async fn load(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<Option<tower_sessions::session::Record>> {
+        match self {
+            SessionStore::Sqlite(s) => s.load(id).await,
+            SessionStore::Postgres(s) => s.load(id).await,
+        }
+    }
+    async fn delete(
+        &self,
+        id: &tower_sessions::session::Id,
+    ) -> tower_sessions::session_store::Result<()> {
+        match self {
+            SessionStore::Sqlite(s) => s.delete(id).await,
+            SessionStore::Postgres(s) => s.delete(id).await,
+        }
+    }
+}
+
+/// The link and language routes.
+pub fn router() -> Router<Accounts> {
+    Router::new()
+        .route("/l/{token}", get(open_link))
+        .route("/lang/{tag}", get(switch_language))
+}
+
+/// `/l/<token>`: remembers the linked account in the session (not verified) and goes to the
+/// identity check; a bad link goes to the start page with a notice.
+async fn open_link(
+    State(accounts): State<Accounts>,
+    session: Session,
+    Path(token): Path<String>,
+) -> Result<Redirect, StatusCode> {
+    let status = match LinkToken::parse(&token) {
+        Some(t) => accounts.resolve_link(&t).await.map_err(|e| {
+            tracing::error!("resolving a link: {e}");
+            StatusCode::SERVICE_UNAVAILABLE
+        })?,
+        None => LinkStatus::Unknown,
+    };
+    let LinkStatus::Valid(account) = status else {
+        return Ok(Redirect::to("/?link=invalid"));
+    };
+    let fail = |e: tower_sessions::session::Error| {
+        tracing::error!("session: {e}");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    session.cycle_id().await.map_err(fail)?;
+    session
+        .remove::<bool>(session_keys::VERIFIED)
+        .await
+        .map_err(fail)?;
+    session
+        .insert(session_keys::ACCOUNT, account.0)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to("/verify"))
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    next: Option<String>,
+}
+
+/// `/lang/<tag>?next=/path`: sets the language cookie and goes back. Only local paths are
+/// accepted as `next`, so the switch cannot be used to send someone elsewhere.
+async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Response {
+    let lang = Lang::from_tag(&tag).unwrap_or(Lang::En);
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".to_string());
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.tag()
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+/// Refuses a state-changing request whose `Origin` names another site: with the SameSite
+/// session cookie this keeps server functions safe from cross-site form posts.
+pub async fn same_origin(headers: HeaderMap, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        if let (Some(origin), Some(host)) = (origin, host) {
+            let origin_host = origin.split("://").nth(1).unwrap_or("");
+            if origin_host != host {
+                return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
