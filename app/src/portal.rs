@@ -84,8 +84,10 @@ mod imp {
             .map_err(|e| unavailable(format!("no session layer: {e:?}")))
     }
 
-    pub fn accounts() -> Accounts {
-        expect_context::<Accounts>()
+    /// The backend, read before the first await: a request the client abandoned may lose
+    /// its reactive owner at an await point, and then no context is left to read.
+    pub fn accounts() -> Result<Accounts, ServerFnError> {
+        use_context::<Accounts>().ok_or_else(|| unavailable("no accounts backend in context"))
     }
 
     pub async fn take_flash(s: &Session) -> Result<Option<String>, ServerFnError> {
@@ -115,8 +117,12 @@ mod imp {
 
     /// Writes the account's language into the language cookie unless the debtor already
     /// chose one with the switch.
-    pub async fn language_from_account(id: AccountId) -> Result<(), ServerFnError> {
-        let parts = use_context::<http::request::Parts>();
+    pub async fn language_from_account(
+        accounts: &Accounts,
+        parts: Option<http::request::Parts>,
+        resp: Option<leptos_axum::ResponseOptions>,
+        id: AccountId,
+    ) -> Result<(), ServerFnError> {
         let chosen = parts
             .as_ref()
             .and_then(|p| p.headers.get(http::header::COOKIE))
@@ -125,16 +131,13 @@ mod imp {
         if chosen {
             return Ok(());
         }
-        let language = accounts().account(id).await.map_err(unavailable)?.language;
+        let language = accounts.account(id).await.map_err(unavailable)?.language;
         let cookie = format!(
             "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
             crate::i18n::LANG_COOKIE,
             language.tag()
         );
-        if let (Some(resp), Ok(value)) = (
-            use_context::<leptos_axum::ResponseOptions>(),
-            http::HeaderValue::from_str(&cookie),
-        ) {
+        if let (Some(resp), Ok(value)) = (resp, http::HeaderValue::from_str(&cookie)) {
             resp.append_header(http::header::SET_COOKIE, value);
         }
         Ok(())
@@ -176,8 +179,8 @@ mod imp {
 /// revealed: the debtor always goes on to the identity check.
 #[server]
 pub async fn start_with_reference(reference: String) -> Result<(), ServerFnError> {
+    let accounts = imp::accounts()?;
     let s = imp::session().await?;
-    let accounts = imp::accounts();
     s.cycle_id().await.map_err(imp::unavailable)?;
     s.remove::<bool>(imp::VERIFIED)
         .await
@@ -222,12 +225,16 @@ pub async fn verify_state() -> Result<VerifyInfo, ServerFnError> {
 #[server]
 pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
     use accounts::portal::Verification;
+    let accounts = imp::accounts()?;
+    let limiter = use_context::<crate::RateLimit>();
+    let parts = use_context::<http::request::Parts>();
+    let resp = use_context::<leptos_axum::ResponseOptions>();
     let s = imp::session().await?;
     let Some(account) = s.get::<i64>(imp::ACCOUNT).await.map_err(imp::unavailable)? else {
         leptos_axum::redirect("/");
         return Ok(());
     };
-    if let Some(limiter) = use_context::<crate::RateLimit>() {
+    if let Some(limiter) = limiter {
         if !limiter.check().await {
             imp::set_flash(&s, "busy").await?;
             leptos_axum::redirect("/verify");
@@ -236,7 +243,7 @@ pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
     }
     let date = chrono::NaiveDate::parse_from_str(dob.trim(), "%Y-%m-%d").ok();
     let outcome = match (account, date) {
-        (id, Some(date)) if id > 0 => imp::accounts()
+        (id, Some(date)) if id > 0 => accounts
             .verify_identity(domain::AccountId(id), date, &zip)
             .await
             .map_err(imp::unavailable)?,
@@ -249,7 +256,7 @@ pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
             s.insert(imp::VERIFIED, true)
                 .await
                 .map_err(imp::unavailable)?;
-            imp::language_from_account(domain::AccountId(account)).await?;
+            imp::language_from_account(&accounts, parts, resp, domain::AccountId(account)).await?;
             leptos_axum::redirect("/account");
         }
         Verification::Wrong { .. } => {
@@ -267,10 +274,10 @@ pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
 /// The verified account's page data; redirects to the identity check otherwise.
 #[server]
 pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
+    let accounts = imp::accounts()?;
     let Some(id) = imp::verified().await? else {
         return Ok(None);
     };
-    let accounts = imp::accounts();
     let a = accounts.account(id).await.map_err(imp::unavailable)?;
     let collector = accounts
         .agencies()
@@ -319,6 +326,8 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
 /// Records E-SIGN consent and the electronic delivery of the validation notice.
 #[server]
 pub async fn consent_to_notice(agree: Option<String>) -> Result<(), ServerFnError> {
+    let accounts = imp::accounts()?;
+    let lang = crate::i18n::request_lang();
     let Some(id) = imp::verified().await? else {
         return Ok(());
     };
@@ -328,12 +337,11 @@ pub async fn consent_to_notice(agree: Option<String>) -> Result<(), ServerFnErro
         leptos_axum::redirect("/notice");
         return Ok(());
     }
-    let lang = crate::i18n::request_lang();
     let language = match lang {
         crate::i18n::Lang::En => domain::Language::En,
         crate::i18n::Lang::Es => domain::Language::Es,
     };
-    imp::accounts()
+    accounts
         .record_notice_delivery(
             id,
             language,
@@ -356,11 +364,11 @@ pub async fn notice_flash() -> Result<Option<String>, ServerFnError> {
 #[server]
 pub async fn preferences_view() -> Result<Option<PreferencesData>, ServerFnError> {
     use domain::compliance::Channel;
+    let accounts = imp::accounts()?;
     let Some(id) = imp::verified().await? else {
         return Ok(None);
     };
     let s = imp::session().await?;
-    let accounts = imp::accounts();
     let prefs = accounts
         .contact_preferences(id)
         .await
@@ -370,7 +378,7 @@ pub async fn preferences_view() -> Result<Option<PreferencesData>, ServerFnError
             id,
             Channel::Sms,
             domain::compliance::Purpose::Reminder,
-            chrono::Utc::now(),
+            accounts.clock().now(),
         )
         .await
         .map_err(imp::unavailable)?;
@@ -410,11 +418,11 @@ pub async fn save_preferences(
 ) -> Result<(), ServerFnError> {
     use accounts::{ConsentChange, ContactPreferences};
     use domain::compliance::{Channel, LocalRange};
+    let accounts = imp::accounts()?;
     let Some(id) = imp::verified().await? else {
         return Ok(());
     };
     let s = imp::session().await?;
-    let accounts = imp::accounts();
     let from = from.unwrap_or_default();
     let to = to.unwrap_or_default();
     let ranges = match (from.trim(), to.trim()) {

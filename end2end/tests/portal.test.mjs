@@ -55,3 +55,25 @@ test('health, readiness and unknown pages answer as an operator expects', async 
   assert.equal(css.status, 200);
   assert.match(css.headers.get('content-type'), /text\/css/);
 });
+
+test('assets come compressed, revalidate with an ETag, and unknown ones are 404', async () => {
+  let res;
+  for (let i = 0; i < 100; i++) {
+    res = await fetch(server.base + '/pkg/settle.wasm', { headers: { 'accept-encoding': 'br' } });
+    if (res.headers.get('content-encoding') === 'br') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(res.headers.get('content-encoding'), 'br');
+  assert.equal(res.headers.get('content-type'), 'application/wasm');
+  assert.equal(res.headers.get('vary'), 'Accept-Encoding');
+  const raw = await fetch(server.base + '/pkg/settle.wasm', { headers: { 'accept-encoding': 'identity' } });
+  const rawBytes = (await raw.arrayBuffer()).byteLength;
+  assert.equal(raw.headers.get('content-encoding'), null);
+  assert.equal(rawBytes, Number(raw.headers.get('content-length')));
+  const again = await fetch(server.base + '/pkg/settle.css', { headers: { 'if-none-match': res.headers.get('etag') } });
+  assert.equal(again.status, 200, 'another file, another tag');
+  const css = await fetch(server.base + '/pkg/settle.css');
+  const cached = await fetch(server.base + '/pkg/settle.css', { headers: { 'if-none-match': css.headers.get('etag') } });
+  assert.equal(cached.status, 304);
+  assert.equal((await fetch(server.base + '/pkg/nothing.js')).status, 404);
+});

@@ -74,8 +74,8 @@ async fn settle_import(
 /// Runs the benchmark and prints the table.
 pub async fn run(_settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.generate_only {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("creating {}", path.display()))?;
+        let f =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         accounts::demo::write_generated_csv(f, args.rows)?;
         return Ok(());
     }

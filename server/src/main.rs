@@ -2,6 +2,7 @@
 //! `migrate`, `import`, `compliance` and `bench` are the operator's tools.
 
 mod api;
+mod assets;
 mod bench;
 mod bench_data;
 mod cli;

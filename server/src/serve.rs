@@ -6,13 +6,11 @@ use accounts::Accounts;
 use anyhow::Context;
 use app::{shell, App};
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::settings::Settings;
 
@@ -30,16 +28,9 @@ pub async fn router(
     let routes = generate_route_list(App);
     let pkg_dir =
         std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
-    let pkg = Router::new()
-        .fallback_service(
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=300"),
-        ));
+    let pkg = crate::assets::Assets::load(&pkg_dir)
+        .with_context(|| format!("reading {}", pkg_dir.display()))?
+        .router(&format!("/{}", leptos_options.site_pkg_dir));
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -66,7 +57,7 @@ pub async fn router(
         .merge(links)
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
-        .nest_service("/pkg", pkg)
+        .merge(pkg)
         .merge(health)
         .merge(crate::api::router()))
 }
