@@ -48,7 +48,7 @@ pub struct AccountRecord {
 }
 
 #[derive(sqlx::FromRow)]
-struct AccountRow {
+pub(crate) struct AccountRow {
     id: i64,
     agency_id: i64,
     account_ref: String,
@@ -79,7 +79,8 @@ struct AccountRow {
     placed_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, agency_id, account_ref, creditor, original_creditor, currency, \
+pub(crate) const COLUMNS: &str =
+    "id, agency_id, account_ref, creditor, original_creditor, currency, \
     first_name, last_name, date_of_birth, phone, email, address_line1, address_line2, city, \
     state, postal_code, time_zone, language, sms_consent, time_barred, itemization_date, \
     balance_at_itemization, interest_since, fees_since, payments_since, credits_since, \
@@ -105,10 +106,10 @@ impl TryFrom<AccountRow> for AccountRecord {
             name: PersonName::new(&r.first_name, &r.last_name).map_err(corrupt)?,
             // A stored birth date was checked on the day it was placed; re-check only its form.
             date_of_birth: DateOfBirth::new(r.date_of_birth, r.date_of_birth).map_err(corrupt)?,
+            // Validated against libphonenumber when placed; re-reading checks only its form.
             phone: r
                 .phone
-                .as_deref()
-                .map(PhoneE164::parse)
+                .map(PhoneE164::from_stored)
                 .transpose()
                 .map_err(corrupt)?,
             email: r

@@ -118,6 +118,15 @@ impl Accounts {
     /// Every posting of an account, oldest first.
     pub async fn postings(&self, account: AccountId) -> Result<Vec<StoredPosting>> {
         let currency = self.account_currency(account).await?;
+        self.postings_in(account, currency).await
+    }
+
+    /// Every posting of an account whose currency the caller already read, oldest first.
+    pub(crate) async fn postings_in(
+        &self,
+        account: AccountId,
+        currency: Currency,
+    ) -> Result<Vec<StoredPosting>> {
         let rows: Vec<PostingRow> = with_db!(&self.db, pool => {
             sqlx::query_as(
                 "SELECT id, kind, amount, idempotency_key, actor, memo, posted_at

@@ -300,3 +300,83 @@ impl Accounts {
         }))
     }
 }
+
+/// Everything the debtor's account page shows, read in two queries.
+#[derive(Debug, Clone)]
+pub struct AccountOverview {
+    /// The account as placed.
+    pub record: crate::AccountRecord,
+    /// The debt collector's name.
+    pub collector: String,
+    /// The sum of the postings.
+    pub balance: domain::Money,
+    /// Every posting, oldest first.
+    pub postings: Vec<crate::StoredPosting>,
+    /// The first electronic delivery of the validation notice.
+    pub notice: Option<NoticeDelivery>,
+}
+
+#[derive(sqlx::FromRow)]
+struct OverviewRow {
+    #[sqlx(flatten)]
+    account: crate::account::AccountRow,
+    agency_name: String,
+    notice_delivered_at: Option<DateTime<Utc>>,
+    notice_validation_end: Option<NaiveDate>,
+}
+
+fn overview_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns: Vec<String> = crate::account::COLUMNS
+            .split(',')
+            .map(|c| format!("a.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT {}, g.name AS agency_name, n.delivered_at AS notice_delivered_at,
+                    n.validation_end AS notice_validation_end
+             FROM accounts a
+             JOIN agencies g ON g.id = a.agency_id
+             LEFT JOIN notice_deliveries n ON n.id = (
+                 SELECT MIN(id) FROM notice_deliveries
+                 WHERE account_id = a.id AND notice = 'validation')
+             WHERE a.id = $1",
+            columns.join(", ")
+        )
+    })
+}
+
+impl Accounts {
+    /// The account page's data: account, collector and notice in one query, the postings in
+    /// another; the balance is their sum.
+    pub async fn account_overview(&self, account: AccountId) -> Result<AccountOverview> {
+        let row: Option<OverviewRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(overview_sql()).bind(account.0).fetch_optional(pool).await?
+        });
+        let row = row.ok_or(Error::NotFound("account"))?;
+        let collector = row.agency_name;
+        let notice = match (row.notice_delivered_at, row.notice_validation_end) {
+            (Some(delivered_at), Some(validation_end)) => Some(NoticeDelivery {
+                delivered_at,
+                validation_end,
+            }),
+            _ => None,
+        };
+        let record: crate::AccountRecord = row.account.try_into()?;
+        let currency = record.itemization.currency();
+        let postings = self.postings_in(account, currency).await?;
+        let mut balance = domain::Money::zero(currency);
+        for p in &postings {
+            balance = balance
+                .checked_add(p.posting.amount())
+                .map_err(|e| Error::Corrupt(e.to_string()))?;
+        }
+        Ok(AccountOverview {
+            record,
+            collector,
+            balance,
+            postings,
+            notice,
+        })
+    }
+}

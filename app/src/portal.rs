@@ -278,21 +278,17 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
     let Some(id) = imp::verified().await? else {
         return Ok(None);
     };
-    let a = accounts.account(id).await.map_err(imp::unavailable)?;
-    let collector = accounts
-        .agencies()
-        .await
-        .map_err(imp::unavailable)?
-        .into_iter()
-        .find(|ag| ag.id == a.agency_id)
-        .map(|ag| ag.name)
-        .unwrap_or_default();
-    let balance = accounts.balance(id).await.map_err(imp::unavailable)?;
-    let postings = accounts.postings(id).await.map_err(imp::unavailable)?;
-    let notice = accounts
-        .notice_delivery(id)
+    let overview = accounts
+        .account_overview(id)
         .await
         .map_err(imp::unavailable)?;
+    let a = &overview.record;
+    let (collector, balance, postings, notice) = (
+        overview.collector.clone(),
+        overview.balance,
+        &overview.postings,
+        overview.notice.clone(),
+    );
     let i = &a.itemization;
     Ok(Some(AccountData {
         collector,

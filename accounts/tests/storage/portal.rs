@@ -119,6 +119,7 @@ pub async fn the_first_notice_delivery_fixes_the_validation_period(h: &Harness) 
     let agency = agency(&acc).await;
     let id = one_account(&acc, agency, "PN-1").await;
     assert!(acc.notice_delivery(id).await.unwrap().is_none());
+    assert!(acc.account_overview(id).await.unwrap().notice.is_none());
     let first = acc
         .record_notice_delivery(
             id,
@@ -138,5 +139,13 @@ pub async fn the_first_notice_delivery_fixes_the_validation_period(h: &Harness) 
         .await
         .unwrap();
     assert_eq!(again, first);
-    assert_eq!(acc.notice_delivery(id).await.unwrap(), Some(first));
+    assert_eq!(acc.notice_delivery(id).await.unwrap(), Some(first.clone()));
+
+    // The account page's two-query overview agrees with the separate calls.
+    let o = acc.account_overview(id).await.unwrap();
+    assert_eq!(o.collector, "Acme Recovery");
+    assert_eq!(o.balance, acc.balance(id).await.unwrap());
+    assert_eq!(o.postings.len(), acc.postings(id).await.unwrap().len());
+    assert_eq!(o.notice, Some(first));
+    assert_eq!(o.record, acc.account(id).await.unwrap());
 }
