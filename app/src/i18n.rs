@@ -53,6 +53,32 @@ impl Lang {
         }
     }
 
+    /// The portal language of an account's language.
+    #[cfg(feature = "ssr")]
+    pub fn from_domain(language: domain::Language) -> Lang {
+        match language {
+            domain::Language::En => Lang::En,
+            domain::Language::Es => Lang::Es,
+        }
+    }
+
+    /// The account language of a portal language.
+    #[cfg(feature = "ssr")]
+    pub fn to_domain(self) -> domain::Language {
+        match self {
+            Lang::En => domain::Language::En,
+            Lang::Es => domain::Language::Es,
+        }
+    }
+
+    /// The `Set-Cookie` value that remembers this language for a year.
+    pub fn cookie(self) -> String {
+        format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            self.tag()
+        )
+    }
+
     /// Picks a language from a `Cookie` header and an `Accept-Language` header.
     pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
         let from_cookie = cookie.and_then(|c| {

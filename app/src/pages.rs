@@ -40,6 +40,39 @@ fn flash_text(lang: Lang, flash: &str) -> Option<&'static str> {
     })
 }
 
+/// A one-time message from the last form, if it has a text.
+#[component]
+fn Flash(flash: Option<String>, #[prop(default = "alert")] role: &'static str) -> impl IntoView {
+    let lang = use_lang();
+    flash.as_deref().and_then(|f| flash_text(lang, f)).map(|m| {
+        view! { <p role=role class="alert" data-testid="flash">{m}</p> }
+    })
+}
+
+/// The Regulation F itemization: date, amount then, interest, fees, payments, credits, now.
+#[component]
+fn ItemizationTable(date: String, amounts: [String; 6]) -> impl IntoView {
+    let lang = use_lang();
+    let rows = [
+        Msg::AmountThen,
+        Msg::InterestSince,
+        Msg::FeesSince,
+        Msg::PaymentsSince,
+        Msg::CreditsSince,
+        Msg::AmountNow,
+    ];
+    view! {
+        <table class="itemization" data-testid="itemization">
+            <tbody>
+                <tr><th scope="row">{t(lang, Msg::ItemizationDate)}</th><td>{date}</td></tr>
+                {rows.into_iter().zip(amounts).map(|(m, v)| view! {
+                    <tr><th scope="row">{t(lang, m)}</th><td>{v}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
 /// The reference form of the start page.
 #[component]
 pub fn ReferenceForm() -> impl IntoView {
@@ -65,16 +98,12 @@ pub fn VerifyPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t(lang, Msg::Loading)}</p> }>
             {move || state.get().map(|s| match s {
                 Ok(s) if !s.chosen => view! {
-                    {s.flash.as_deref().and_then(|f| flash_text(lang, f)).map(|m| view! {
-                        <p role="alert" class="alert" data-testid="flash">{m}</p>
-                    })}
+                    <Flash flash=s.flash.clone()/>
                     <p>{t(lang, Msg::NoAccountChosen)}</p>
                     <ReferenceForm/>
                 }.into_any(),
                 Ok(s) => view! {
-                    {s.flash.as_deref().and_then(|f| flash_text(lang, f)).map(|m| view! {
-                        <p role="alert" class="alert" data-testid="flash">{m}</p>
-                    })}
+                    <Flash flash=s.flash.clone()/>
                     <p>{t(lang, Msg::VerifyIntro)}</p>
                     <ActionForm action=action attr:class="card">
                         <label for="dob">{t(lang, Msg::DobLabel)}</label>
@@ -111,10 +140,6 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t(lang, Msg::Loading)}</p> }>
             {move || data.get().map(|r| match r {
                 Ok(Some(a)) => {
-                    let rows = [
-                        Msg::AmountThen, Msg::InterestSince, Msg::FeesSince,
-                        Msg::PaymentsSince, Msg::CreditsSince, Msg::AmountNow,
-                    ];
                     view! {
                         <p class="collector">{a.collector.clone()}</p>
                         <h1>{t(lang, Msg::AccountTitle)}</h1>
@@ -127,14 +152,7 @@ pub fn AccountPage() -> impl IntoView {
                             <dt>{t(lang, Msg::CurrentBalance)}</dt><dd class="balance" data-testid="balance">{a.balance.clone()}</dd>
                         </dl>
                         <h2>{t(lang, Msg::ItemizationTitle)}</h2>
-                        <table class="itemization" data-testid="itemization">
-                            <tbody>
-                                <tr><th scope="row">{t(lang, Msg::ItemizationDate)}</th><td>{a.itemization_date.clone()}</td></tr>
-                                {rows.into_iter().zip(a.itemization.clone()).map(|(m, v)| view! {
-                                    <tr><th scope="row">{t(lang, m)}</th><td>{v}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <ItemizationTable date=a.itemization_date.clone() amounts=a.itemization.clone()/>
                         <h2>{t(lang, Msg::HistoryTitle)}</h2>
                         <table class="history">
                             <thead><tr>
@@ -174,9 +192,7 @@ pub fn NoticePage() -> impl IntoView {
     view! {
         <h1>{t(lang, Msg::NoticeTitle)}</h1>
         <Suspense fallback=move || view! { <p>{t(lang, Msg::Loading)}</p> }>
-            {move || flash.get().and_then(Result::ok).flatten().and_then(|f| flash_text(lang, &f)).map(|m| view! {
-                <p role="alert" class="alert" data-testid="flash">{m}</p>
-            })}
+            {move || flash.get().and_then(Result::ok).map(|f| view! { <Flash flash=f/> })}
             {move || data.get().map(|r| match r {
                 Ok(Some(a)) if a.validation_end.is_none() => view! {
                     <p>{t(lang, Msg::EsignIntro)}</p>
@@ -190,10 +206,6 @@ pub fn NoticePage() -> impl IntoView {
                 }.into_any(),
                 Ok(Some(a)) => {
                     let end = a.validation_end.clone().unwrap_or_default();
-                    let rows = [
-                        Msg::AmountThen, Msg::InterestSince, Msg::FeesSince,
-                        Msg::PaymentsSince, Msg::CreditsSince, Msg::AmountNow,
-                    ];
                     view! {
                         <article class="notice" data-testid="notice">
                             <p><strong>{a.collector.clone()}</strong>" "{t(lang, Msg::NoticeFrom)}" "<strong>{a.creditor.clone()}</strong>". "{t(lang, Msg::NoticeUse)}</p>
@@ -202,14 +214,7 @@ pub fn NoticePage() -> impl IntoView {
                                 <dt>{t(lang, Msg::Creditor)}</dt><dd>{a.creditor.clone()}</dd>
                                 <dt>{t(lang, Msg::AccountReference)}</dt><dd>{a.account_ref.clone()}</dd>
                             </dl>
-                            <table class="itemization">
-                                <tbody>
-                                    <tr><th scope="row">{t(lang, Msg::ItemizationDate)}</th><td>{a.itemization_date.clone()}</td></tr>
-                                    {rows.into_iter().zip(a.itemization.clone()).map(|(m, v)| view! {
-                                        <tr><th scope="row">{t(lang, m)}</th><td>{v}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <ItemizationTable date=a.itemization_date.clone() amounts=a.itemization.clone()/>
                             <h2>{t(lang, Msg::HowCanYouDispute)}</h2>
                             <p>{t(lang, Msg::DisputeBy)}" "<strong data-testid="validation-end">{end}</strong>" "{t(lang, Msg::DisputeBy2)}</p>
                             <p>{t(lang, Msg::DisputeWritten)}</p>
@@ -254,9 +259,7 @@ pub fn PreferencesPage() -> impl IntoView {
                     );
                     let (en, es) = (p.language == "en", p.language == "es");
                     view! {
-                        {p.flash.as_deref().and_then(|f| flash_text(lang, f)).map(|m| view! {
-                            <p role="status" class="alert" data-testid="flash">{m}</p>
-                        })}
+                        <Flash flash=p.flash.clone() role="status"/>
                         <p>{t(lang, Msg::PrefsIntro)}</p>
                         <ActionForm action=action attr:class="card">
                             <fieldset>

@@ -132,11 +132,7 @@ mod imp {
             return Ok(());
         }
         let language = accounts.account(id).await.map_err(unavailable)?.language;
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            crate::i18n::LANG_COOKIE,
-            language.tag()
-        );
+        let cookie = crate::i18n::Lang::from_domain(language).cookie();
         if let (Some(resp), Ok(value)) = (resp, http::HeaderValue::from_str(&cookie)) {
             resp.append_header(http::header::SET_COOKIE, value);
         }
@@ -333,14 +329,10 @@ pub async fn consent_to_notice(agree: Option<String>) -> Result<(), ServerFnErro
         leptos_axum::redirect("/notice");
         return Ok(());
     }
-    let language = match lang {
-        crate::i18n::Lang::En => domain::Language::En,
-        crate::i18n::Lang::Es => domain::Language::Es,
-    };
     accounts
         .record_notice_delivery(
             id,
-            language,
+            lang.to_domain(),
             crate::i18n::t(lang, crate::i18n::Msg::EsignConsent),
         )
         .await
@@ -365,10 +357,6 @@ pub async fn preferences_view() -> Result<Option<PreferencesData>, ServerFnError
         return Ok(None);
     };
     let s = imp::session().await?;
-    let prefs = accounts
-        .contact_preferences(id)
-        .await
-        .map_err(imp::unavailable)?;
     let (_, question) = accounts
         .contact_question(
             id,
@@ -379,7 +367,7 @@ pub async fn preferences_view() -> Result<Option<PreferencesData>, ServerFnError
         .await
         .map_err(imp::unavailable)?;
     let account = accounts.account(id).await.map_err(imp::unavailable)?;
-    let range = prefs.inconvenient_times.first();
+    let range = question.consumer.inconvenient_times.first();
     Ok(Some(PreferencesData {
         from: range
             .map(|r| r.from().format("%H:%M").to_string())
@@ -469,12 +457,8 @@ pub async fn save_preferences(
             .map_err(imp::unavailable)?;
     }
     if let Some(lang) = language.as_deref().and_then(crate::i18n::Lang::from_tag) {
-        let language = match lang {
-            crate::i18n::Lang::En => domain::Language::En,
-            crate::i18n::Lang::Es => domain::Language::Es,
-        };
         accounts
-            .set_language(id, language)
+            .set_language(id, lang.to_domain())
             .await
             .map_err(imp::unavailable)?;
     }

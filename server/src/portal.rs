@@ -4,7 +4,7 @@
 
 use accounts::portal::{LinkStatus, LinkToken};
 use accounts::{Accounts, PoolRef};
-use app::i18n::{Lang, LANG_COOKIE};
+use app::i18n::Lang;
 use app::session_keys;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -152,11 +152,7 @@ async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Resp
         .next
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".to_string());
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-        lang.tag()
-    );
-    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+    ([(header::SET_COOKIE, lang.cookie())], Redirect::to(&next)).into_response()
 }
 
 /// Refuses a state-changing request whose `Origin` names another site: with the SameSite
