@@ -231,4 +231,23 @@ impl Accounts {
         });
         Ok(())
     }
+
+    /// Replaces the phone and email the consumer asked to be reached at (`None` clears one).
+    /// An SMS opt-out stays in force whatever the number: only an explicit opt-in lifts it.
+    pub async fn set_contact_details(
+        &self,
+        account: AccountId,
+        phone: Option<&domain::PhoneE164>,
+        email: Option<&domain::Email>,
+    ) -> Result<()> {
+        with_db!(&self.db, pool => {
+            sqlx::query("UPDATE accounts SET phone = $1, email = $2 WHERE id = $3")
+                .bind(phone.map(|p| p.as_str()))
+                .bind(email.map(|e| e.as_str()))
+                .bind(account.0)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
 }

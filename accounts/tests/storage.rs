@@ -133,6 +133,7 @@ storage_suite!(
     links_expire_can_be_revoked_and_cannot_be_forged,
     five_wrong_answers_lock_the_check_for_fifteen_minutes,
     the_first_notice_delivery_fixes_the_validation_period,
+    contact_details_change_and_an_opt_out_survives_a_new_number,
 );
 
 #[path = "storage/compliance.rs"]
@@ -144,6 +145,7 @@ use compliance::{
     holds_preferences_consent_and_policy_feed_the_engine,
 };
 use portal::{
+    contact_details_change_and_an_opt_out_survives_a_new_number,
     five_wrong_answers_lock_the_check_for_fifteen_minutes,
     links_expire_can_be_revoked_and_cannot_be_forged,
     the_first_notice_delivery_fixes_the_validation_period,

@@ -240,6 +240,13 @@ messages! {
     Call => "Phone call", "Llamada telefónica";
     Telegram => "Telegram", "Telegram";
     StopSms => "Stop all text messages (opt out)", "Dejar de recibir mensajes de texto (darse de baja)";
+    SmsStopped => "You have stopped text messages. We do not text you.", "Usted dejó de recibir mensajes de texto. No le enviamos mensajes de texto.";
+    StartSms => "Start text messages again", "Volver a recibir mensajes de texto";
+    ReachMeLegend => "How to reach you", "Cómo comunicarnos con usted";
+    PhoneLabel => "Mobile phone", "Teléfono móvil";
+    EmailLabel => "Email address", "Correo electrónico";
+    PhoneInvalid => "That phone number is not valid. Nothing was changed.", "Ese número de teléfono no es válido. No se cambió nada.";
+    EmailInvalid => "That email address is not valid. Nothing was changed.", "Esa dirección de correo no es válida. No se cambió nada.";
     LanguageLabel => "Language for messages", "Idioma de los mensajes";
     Save => "Save", "Guardar";
     Saved => "Your preferences are saved.", "Sus preferencias se guardaron.";

@@ -36,6 +36,8 @@ fn flash_text(lang: Lang, flash: &str) -> Option<&'static str> {
         "consent_required" => t(lang, Msg::EsignRequired),
         "saved" => t(lang, Msg::Saved),
         "invalid" => t(lang, Msg::TimeRangeInvalid),
+        "phone_invalid" => t(lang, Msg::PhoneInvalid),
+        "email_invalid" => t(lang, Msg::EmailInvalid),
         _ => return None,
     })
 }
@@ -276,7 +278,23 @@ pub fn PreferencesPage() -> impl IntoView {
                                 <div class="check"><input id="refuse_call" name="refuse_call" type="checkbox" value="on" checked=r_call/><label for="refuse_call">{t(lang, Msg::Call)}</label></div>
                                 <div class="check"><input id="refuse_telegram" name="refuse_telegram" type="checkbox" value="on" checked=r_telegram/><label for="refuse_telegram">{t(lang, Msg::Telegram)}</label></div>
                             </fieldset>
-                            <div class="check"><input id="stop_sms" name="stop_sms" type="checkbox" value="on" checked=p.sms_stopped/><label for="stop_sms">{t(lang, Msg::StopSms)}</label></div>
+                            <fieldset>
+                                <legend>{t(lang, Msg::ReachMeLegend)}</legend>
+                                <label for="phone">{t(lang, Msg::PhoneLabel)}</label>
+                                <input id="phone" name="phone" type="tel" autocomplete="tel" value=p.phone.clone() prop:value=p.phone.clone()/>
+                                <label for="email">{t(lang, Msg::EmailLabel)}</label>
+                                <input id="email" name="email" type="email" autocomplete="email" value=p.email.clone() prop:value=p.email.clone()/>
+                            </fieldset>
+                            {if p.sms_stopped {
+                                view! {
+                                    <p data-testid="sms-stopped">{t(lang, Msg::SmsStopped)}</p>
+                                    <div class="check"><input id="start_sms" name="start_sms" type="checkbox" value="on"/><label for="start_sms">{t(lang, Msg::StartSms)}</label></div>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <div class="check"><input id="stop_sms" name="stop_sms" type="checkbox" value="on"/><label for="stop_sms">{t(lang, Msg::StopSms)}</label></div>
+                                }.into_any()
+                            }}
                             <label for="language">{t(lang, Msg::LanguageLabel)}</label>
                             <select id="language" name="language">
                                 <option value="en" selected=en>"English"</option>

@@ -57,6 +57,10 @@ pub struct PreferencesData {
     pub refused: Vec<String>,
     /// SMS opted out.
     pub sms_stopped: bool,
+    /// The phone to use, E.164, or empty.
+    pub phone: String,
+    /// The email to use, or empty.
+    pub email: String,
     /// The account's language tag.
     pub language: String,
     /// Flash: `saved` or `invalid`.
@@ -382,12 +386,21 @@ pub async fn preferences_view() -> Result<Option<PreferencesData>, ServerFnError
             .map(|c| c.as_str().to_string())
             .collect(),
         sms_stopped: question.consumer.opted_out.contains(Channel::Sms),
+        phone: account
+            .phone
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        email: account
+            .email
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default(),
         language: account.language.tag().to_string(),
         flash: imp::take_flash(&s).await?,
     }))
 }
 
 /// Saves contact preferences from the form. Unticked boxes are absent from a plain post.
+/// Every field is checked before anything is written, so a typo changes nothing.
 #[server]
 #[allow(clippy::too_many_arguments)]
 pub async fn save_preferences(
@@ -398,26 +411,48 @@ pub async fn save_preferences(
     refuse_call: Option<String>,
     refuse_telegram: Option<String>,
     stop_sms: Option<String>,
+    start_sms: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
     language: Option<String>,
 ) -> Result<(), ServerFnError> {
     use accounts::{ConsentChange, ContactPreferences};
     use domain::compliance::{Channel, LocalRange};
+    use domain::{Email, PhoneE164};
     let accounts = imp::accounts()?;
     let Some(id) = imp::verified().await? else {
         return Ok(());
     };
     let s = imp::session().await?;
+    let invalid = |flash: &'static str| {
+        let s = s.clone();
+        async move {
+            imp::set_flash(&s, flash).await?;
+            leptos_axum::redirect("/preferences");
+            Ok::<(), ServerFnError>(())
+        }
+    };
     let from = from.unwrap_or_default();
     let to = to.unwrap_or_default();
     let ranges = match (from.trim(), to.trim()) {
         ("", "") => Vec::new(),
         (f, t) => match LocalRange::parse(f, t) {
             Ok(r) => vec![r],
-            Err(_) => {
-                imp::set_flash(&s, "invalid").await?;
-                leptos_axum::redirect("/preferences");
-                return Ok(());
-            }
+            Err(_) => return invalid("invalid").await,
+        },
+    };
+    let phone = match phone.as_deref().map(str::trim).unwrap_or_default() {
+        "" => None,
+        p => match PhoneE164::parse(p) {
+            Ok(p) => Some(p),
+            Err(_) => return invalid("phone_invalid").await,
+        },
+    };
+    let email = match email.as_deref().map(str::trim).unwrap_or_default() {
+        "" => None,
+        e => match Email::parse(e) {
+            Ok(e) => Some(e),
+            Err(_) => return invalid("email_invalid").await,
         },
     };
     let current = accounts
@@ -432,6 +467,10 @@ pub async fn save_preferences(
                 inconvenient_times: ranges,
             },
         )
+        .await
+        .map_err(imp::unavailable)?;
+    accounts
+        .set_contact_details(id, phone.as_ref(), email.as_ref())
         .await
         .map_err(imp::unavailable)?;
     for (channel, refused) in [
@@ -450,9 +489,18 @@ pub async fn save_preferences(
             .await
             .map_err(imp::unavailable)?;
     }
-    if stop_sms.is_some() {
+    // Two separate boxes, never one: an opt-out is lifted only by ticking "start", so a box
+    // left unticked can never opt anyone back in.
+    let sms = if stop_sms.is_some() {
+        Some(ConsentChange::OptOut)
+    } else if start_sms.is_some() {
+        Some(ConsentChange::Consent)
+    } else {
+        None
+    };
+    if let Some(change) = sms {
         accounts
-            .change_consent(id, Channel::Sms, ConsentChange::OptOut, "portal")
+            .change_consent(id, Channel::Sms, change, "portal")
             .await
             .map_err(imp::unavailable)?;
     }

@@ -129,6 +129,26 @@ for (const js of [true, false]) {
     assert.equal(await page.getByLabel('Phone call').isChecked(), true);
     const [times] = server.sql(`SELECT p.inconvenient_times FROM contact_preferences p JOIN accounts a ON a.id = p.account_id WHERE a.account_ref = '${walker}'`);
     assert.equal(times, '12:00-14:00');
+
+    // A bad phone number changes nothing; a good one and an email are stored.
+    await page.getByLabel('Mobile phone').fill('555');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('flash').filter({ hasText: /phone number is not valid/ }).waitFor();
+    await page.getByLabel('Mobile phone').fill('(617) 555-0142');
+    await page.getByLabel('Email address').fill('walker@example.com');
+    // Stop texts, then start them again: two separate, explicit boxes.
+    await page.getByLabel('Stop all text messages').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('sms-stopped').waitFor();
+    const sms = () => server.sql(`SELECT c.opted_out FROM channel_consents c JOIN accounts a ON a.id = c.account_id WHERE a.account_ref = '${walker}' AND c.channel = 'sms'`)[0];
+    assert.equal(sms(), '1');
+    assert.equal(await page.getByLabel('Mobile phone').inputValue(), '+16175550142');
+    const [contact] = server.sql(`SELECT phone || ' ' || email FROM accounts WHERE account_ref = '${walker}'`);
+    assert.equal(contact, '+16175550142 walker@example.com');
+    await page.getByLabel('Start text messages again').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByLabel('Stop all text messages').waitFor();
+    assert.equal(sms(), '0');
     await noAxeViolations(page, 'preferences');
     await shoot(page, `${mode}-preferences`);
 

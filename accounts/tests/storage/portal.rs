@@ -149,3 +149,43 @@ pub async fn the_first_notice_delivery_fixes_the_validation_period(h: &Harness) 
     assert_eq!(o.notice, Some(first));
     assert_eq!(o.record, acc.account(id).await.unwrap());
 }
+
+pub async fn contact_details_change_and_an_opt_out_survives_a_new_number(h: &Harness) {
+    use accounts::ConsentChange;
+    use domain::compliance::{Channel, Purpose};
+    use domain::{Email, PhoneE164};
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    let id = one_account(&acc, agency, "PL-9").await;
+    acc.change_consent(id, Channel::Sms, ConsentChange::OptOut, "portal")
+        .await
+        .unwrap();
+
+    let phone = PhoneE164::parse("(617) 555-0142").unwrap();
+    let email = Email::parse("debtor@example.com").unwrap();
+    acc.set_contact_details(id, Some(&phone), Some(&email))
+        .await
+        .unwrap();
+    let account = acc.account(id).await.unwrap();
+    assert_eq!(account.phone, Some(phone));
+    assert_eq!(account.email, Some(email));
+    let now = acc.clock().now();
+    let (_, q) = acc
+        .contact_question(id, Channel::Sms, Purpose::Reminder, now)
+        .await
+        .unwrap();
+    assert!(q.consumer.opted_out.contains(Channel::Sms));
+
+    acc.set_contact_details(id, None, None).await.unwrap();
+    let account = acc.account(id).await.unwrap();
+    assert_eq!((account.phone, account.email), (None, None));
+
+    acc.change_consent(id, Channel::Sms, ConsentChange::Consent, "portal")
+        .await
+        .unwrap();
+    let (_, q) = acc
+        .contact_question(id, Channel::Sms, Purpose::Reminder, now)
+        .await
+        .unwrap();
+    assert!(!q.consumer.opted_out.contains(Channel::Sms));
+}
