@@ -52,8 +52,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // A file on this machine does not drop connections; the ping sqlx sends before
+            // handing one out would cost a round trip to the connection's thread per query.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool))

@@ -30,14 +30,34 @@ pub struct StoredPosting {
 }
 
 #[derive(sqlx::FromRow)]
-struct PostingRow {
-    id: i64,
-    kind: String,
-    amount: i64,
-    idempotency_key: String,
-    actor: String,
-    memo: String,
-    posted_at: DateTime<Utc>,
+pub(crate) struct PostingRow {
+    pub(crate) id: i64,
+    pub(crate) kind: String,
+    pub(crate) amount: i64,
+    pub(crate) idempotency_key: String,
+    pub(crate) actor: String,
+    pub(crate) memo: String,
+    pub(crate) posted_at: DateTime<Utc>,
+}
+
+impl PostingRow {
+    /// The stored posting, checked again as a domain posting.
+    pub(crate) fn into_stored(self, currency: Currency) -> Result<StoredPosting> {
+        let kind: PostingKind = self.kind.parse()?;
+        let amount = Money::from_minor(self.amount, currency).map_err(LedgerError::from)?;
+        let posting = Posting::new(
+            kind,
+            amount,
+            IdempotencyKey::parse(&self.idempotency_key)?,
+            self.actor.parse::<Actor>()?,
+            self.memo,
+        )?;
+        Ok(StoredPosting {
+            id: self.id,
+            posting,
+            posted_at: self.posted_at,
+        })
+    }
 }
 
 impl Accounts {
@@ -136,23 +156,6 @@ impl Accounts {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| -> Result<StoredPosting> {
-                let kind: PostingKind = r.kind.parse()?;
-                let amount = Money::from_minor(r.amount, currency).map_err(LedgerError::from)?;
-                let posting = Posting::new(
-                    kind,
-                    amount,
-                    IdempotencyKey::parse(&r.idempotency_key)?,
-                    r.actor.parse::<Actor>()?,
-                    r.memo,
-                )?;
-                Ok(StoredPosting {
-                    id: r.id,
-                    posting,
-                    posted_at: r.posted_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|r| r.into_stored(currency)).collect()
     }
 }

@@ -52,9 +52,6 @@ pub fn HomePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let link_invalid = move || query.read().get("link").is_some();
     let signed_out = move || query.read().get("signed_out").is_some();
-    // False in the server's HTML; the browser flips it once hydration has run.
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
 
     view! {
         {move || link_invalid().then(|| view! {
@@ -93,8 +90,5 @@ pub fn HomePage() -> impl IntoView {
             </ol>
             <p><a href="/genuine">{t(lang, Msg::Genuine)}</a></p>
         </details>
-        <p class="status" data-testid="hydration" data-hydrated=move || hydrated.get().to_string()>
-            {move || if hydrated.get() { "✓" } else { "" }}
-        </p>
     }
 }

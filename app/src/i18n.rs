@@ -226,6 +226,7 @@ messages! {
     WantOriginal => "I want you to send me the name and address of the original creditor.", "Quiero que me envíen el nombre y la dirección del acreedor original.";
     DisputeOnlineSoon => "Online disputes open from this page once the dispute form is available; until then, write to us at the address above.",
         "Las disputas en línea se abrirán desde esta página cuando el formulario esté disponible; mientras tanto, escríbanos a la dirección de arriba.";
+    PrintButton => "Print this notice", "Imprimir este aviso";
     Print => "Print or save this notice with your browser's print command.", "Imprima o guarde este aviso con el comando de impresión de su navegador.";
     DeliveredOn => "Delivered to you online on", "Entregado a usted en línea el";
     PrefsTitle => "Contact preferences", "Preferencias de contacto";

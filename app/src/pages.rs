@@ -233,6 +233,7 @@ pub fn NoticePage() -> impl IntoView {
                             <p>{t(lang, Msg::WantOriginal)}</p>
                             <p class="note">{t(lang, Msg::DisputeOnlineSoon)}</p>
                             <p class="note no-print">{t(lang, Msg::Print)}</p>
+                            <PrintButton label=t(lang, Msg::PrintButton).to_string()/>
                         </article>
                         <p class="no-print"><a href="/account">{t(lang, Msg::Back)}</a></p>
                     }.into_any()
@@ -241,6 +242,28 @@ pub fn NoticePage() -> impl IntoView {
                 Err(_) => view! { <p role="alert">{t(lang, Msg::Unavailable)}</p> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// A button that opens the browser's print dialog. An island: the only part of the notice
+/// page that ships WebAssembly. It appears once hydrated, so no one sees a dead button
+/// without JavaScript (the note above it says how to print then).
+#[island]
+fn PrintButton(label: String) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move || hydrated.set(true));
+    move || {
+        hydrated.get().then(|| {
+            let label = label.clone();
+            view! {
+                <p class="no-print">
+                    <button type="button" data-testid="print" on:click=move |_| {
+                        #[cfg(feature = "hydrate")]
+                        let _ = window().print();
+                    }>{label}</button>
+                </p>
+            }
+        })
     }
 }
 

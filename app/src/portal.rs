@@ -94,7 +94,12 @@ mod imp {
         use_context::<Accounts>().ok_or_else(|| unavailable("no accounts backend in context"))
     }
 
+    /// Reads and clears the flash. `remove` alone would mark every session changed and
+    /// cost a write on every page view.
     pub async fn take_flash(s: &Session) -> Result<Option<String>, ServerFnError> {
+        if s.get_value(FLASH).await.map_err(unavailable)?.is_none() {
+            return Ok(None);
+        }
         s.remove::<String>(FLASH).await.map_err(unavailable)
     }
 

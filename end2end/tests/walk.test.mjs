@@ -112,6 +112,12 @@ for (const js of [true, false]) {
     await page.getByTestId('notice').waitFor();
     assert.match(await page.getByTestId('validation-end').textContent(), /^\d{4}-\d{2}-\d{2}$/);
     assert.match(await page.getByTestId('notice').textContent(), /This is not my debt/);
+    // The print button is an island: it appears once hydrated, and never without JavaScript.
+    if (js) {
+      await page.getByTestId('print').waitFor();
+    } else {
+      assert.equal(await page.getByTestId('print').count(), 0);
+    }
     const [deliveries] = server.sql(`SELECT COUNT(*) FROM notice_deliveries d JOIN accounts a ON a.id = d.account_id WHERE a.account_ref = '${walker}'`);
     assert.equal(deliveries, '1');
     await noAxeViolations(page, 'notice');

@@ -20,6 +20,10 @@ use accounts::{Accounts, SystemClock};
 use cli::{Cli, Command};
 use settings::{LogFormat, Settings};
 
+// glibc's allocator took a fifth of the account page's time in allocation and free.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

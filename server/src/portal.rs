@@ -15,13 +15,17 @@ use axum::Router;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::ExpiredDeletion;
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, Session, SessionManagerLayer};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// Minutes of inactivity after which a portal session ends.
 pub const IDLE_MINUTES: i64 = 15;
 
 const CLEANUP: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Sessions kept in memory in front of the SQLite file.
+const CACHED_SESSIONS: u64 = 100_000;
 
 /// The session layer over the accounts database, so every server process shares sessions.
 pub async fn session_layer(
@@ -33,7 +37,11 @@ pub async fn session_layer(
             let s = SqliteStore::new(p.clone());
             s.migrate().await?;
             tokio::spawn(s.clone().continuously_delete_expired(CLEANUP));
-            SessionStore::Sqlite(s)
+            // SQLite is the one-process engine, so a write-through cache in this process is
+            // never stale; loading the session was most of the account page's time.
+            // PostgreSQL serves several processes and always reads the database.
+            let cache = MokaStore::new(Some(CACHED_SESSIONS));
+            SessionStore::Sqlite(CachingSessionStore::new(cache, s))
         }
         PoolRef::Postgres(p) => {
             let s = PostgresStore::new(p.clone());
@@ -53,8 +61,8 @@ pub async fn session_layer(
 /// The session store of whichever engine the backend runs on.
 #[derive(Debug, Clone)]
 pub enum SessionStore {
-    /// Sessions in the SQLite file.
-    Sqlite(SqliteStore),
+    /// Sessions in the SQLite file, read through an in-process cache.
+    Sqlite(CachingSessionStore<MokaStore, SqliteStore>),
     /// Sessions in PostgreSQL.
     Postgres(PostgresStore),
 }
