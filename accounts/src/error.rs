@@ -24,6 +24,9 @@ pub enum Error {
     /// A request the backend refuses (a second active hold, a looser policy...).
     #[error("{0}")]
     Invalid(String),
+    /// An outside service (the payment processor) did not answer as needed.
+    #[error("{0}")]
+    Unavailable(String),
     /// The placement file cannot be imported at all (missing columns, unreadable).
     #[error("{0}")]
     ImportFile(String),

@@ -61,7 +61,7 @@ impl PostingRow {
 }
 
 impl Accounts {
-    async fn account_currency(&self, account: AccountId) -> Result<Currency> {
+    pub(crate) async fn account_currency(&self, account: AccountId) -> Result<Currency> {
         let code: Option<String> = with_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT currency FROM accounts WHERE id = $1")
                 .bind(account.0)

@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod import;
 mod ledger;
+pub mod payments;
 pub mod portal;
 
 use std::sync::Arc;

@@ -134,15 +134,27 @@ storage_suite!(
     five_wrong_answers_lock_the_check_for_fifteen_minutes,
     the_first_notice_delivery_fixes_the_validation_period,
     contact_details_change_and_an_opt_out_survives_a_new_number,
+    terms_checkout_and_demo_payment_post_once,
+    a_paid_settlement_writes_off_the_rest,
+    plans_charge_retry_break_and_move,
+    the_same_event_delivered_in_parallel_applies_once,
+    webhook_events_in_any_order_and_repeated_converge,
 );
 
 #[path = "storage/compliance.rs"]
 mod compliance;
+#[path = "storage/payments.rs"]
+mod payments;
 #[path = "storage/portal.rs"]
 mod portal;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
+};
+use payments::{
+    a_paid_settlement_writes_off_the_rest, plans_charge_retry_break_and_move,
+    terms_checkout_and_demo_payment_post_once, the_same_event_delivered_in_parallel_applies_once,
+    webhook_events_in_any_order_and_repeated_converge,
 };
 use portal::{
     contact_details_change_and_an_opt_out_survives_a_new_number,

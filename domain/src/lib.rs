@@ -8,6 +8,7 @@ pub mod ids;
 pub mod itemization;
 pub mod ledger;
 pub mod money;
+pub mod payment;
 pub mod person;
 pub mod placement;
 
