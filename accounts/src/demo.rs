@@ -439,6 +439,7 @@ impl Accounts {
                 problems.join(" | ")
             )));
         }
+        self.set_payment_terms(agency.id, "", &demo_terms()).await?;
         // One demo debtor has disputed: "not my debt" is the most common complaint.
         let disputed = domain::AccountRef::parse("DEMO-1002").expect("demo reference");
         if let Some(acc) = self.account_by_ref(agency.id, &disputed).await? {
@@ -450,5 +451,27 @@ impl Accounts {
             .await?;
         }
         Ok(Some(report))
+    }
+}
+
+/// The demo agency's payment terms: $25 minimum, plans of up to 12 instalments over up to
+/// 12 months starting within 30 days, settlements at 60% valid 14 days, no fees.
+pub fn demo_terms() -> domain::payment::PaymentTerms {
+    use domain::payment::{Frequency, PaymentTerms, PlanRules, SettlementRule};
+    let usd = |minor| domain::Money::from_minor(minor, domain::Currency::USD).expect("amount");
+    PaymentTerms {
+        min_payment: usd(2_500),
+        plan: Some(PlanRules {
+            min_instalment: usd(2_500),
+            max_instalments: 12,
+            max_months: 12,
+            frequencies: Frequency::ALL.to_vec(),
+            first_within_days: 30,
+        }),
+        settlement: Some(SettlementRule {
+            min_share_bp: 6_000,
+            valid_days: 14,
+        }),
+        convenience_fee: None,
     }
 }

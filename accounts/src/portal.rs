@@ -314,6 +314,10 @@ pub struct AccountOverview {
     pub postings: Vec<crate::StoredPosting>,
     /// The first electronic delivery of the validation notice.
     pub notice: Option<NoticeDelivery>,
+    /// The latest plan's status (`awaiting_method`, `active`, `completed`, `broken`), if any.
+    pub plan_status: Option<String>,
+    /// The next scheduled instalment of an active plan: due date and amount.
+    pub plan_next: Option<(NaiveDate, domain::Money)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -330,6 +334,9 @@ struct OverviewRow {
     posting_actor: Option<String>,
     posting_memo: Option<String>,
     posting_at: Option<DateTime<Utc>>,
+    plan_status: Option<String>,
+    plan_next_due: Option<NaiveDate>,
+    plan_next_amount: Option<i64>,
 }
 
 impl OverviewRow {
@@ -358,7 +365,17 @@ fn overview_sql() -> &'static str {
                     n.validation_end AS notice_validation_end,
                     p.id AS posting_id, p.kind AS posting_kind, p.amount AS posting_amount,
                     p.idempotency_key AS posting_key, p.actor AS posting_actor,
-                    p.memo AS posting_memo, p.posted_at AS posting_at
+                    p.memo AS posting_memo, p.posted_at AS posting_at,
+                    (SELECT status FROM plans WHERE account_id = a.id AND status <> 'cancelled'
+                     ORDER BY id DESC LIMIT 1) AS plan_status,
+                    (SELECT i.due_on FROM plan_instalments i JOIN plans l ON l.id = i.plan_id
+                     WHERE l.account_id = a.id AND l.status = 'active'
+                       AND i.status IN ('scheduled', 'processing')
+                     ORDER BY i.seq LIMIT 1) AS plan_next_due,
+                    (SELECT i.amount FROM plan_instalments i JOIN plans l ON l.id = i.plan_id
+                     WHERE l.account_id = a.id AND l.status = 'active'
+                       AND i.status IN ('scheduled', 'processing')
+                     ORDER BY i.seq LIMIT 1) AS plan_next_amount
              FROM accounts a
              JOIN agencies g ON g.id = a.agency_id
              LEFT JOIN notice_deliveries n ON n.id = (
@@ -393,8 +410,18 @@ impl Accounts {
             }),
             _ => None,
         };
+        let (plan_status, plan_next_due, plan_next_amount) =
+            (row.plan_status, row.plan_next_due, row.plan_next_amount);
         let record: crate::AccountRecord = row.account.try_into()?;
         let currency = record.itemization.currency();
+        let plan_next = match (plan_next_due, plan_next_amount) {
+            (Some(due), Some(minor)) => Some((
+                due,
+                domain::Money::from_minor(minor, currency)
+                    .map_err(|e| Error::Corrupt(e.to_string()))?,
+            )),
+            _ => None,
+        };
         let postings = postings_rows
             .into_iter()
             .map(|p| p.into_stored(currency))
@@ -411,6 +438,8 @@ impl Accounts {
             balance,
             postings,
             notice,
+            plan_status,
+            plan_next,
         })
     }
 }

@@ -4,6 +4,9 @@
 mod home;
 pub mod i18n;
 mod pages;
+#[allow(missing_docs)]
+pub mod pay;
+mod pay_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 #[allow(missing_docs)]
 pub mod portal;
@@ -94,6 +97,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/notice") view=pages::NoticePage ssr=SsrMode::Async/>
                     <Route path=path!("/preferences") view=pages::PreferencesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/pay") view=pay_pages::PayPage ssr=SsrMode::Async/>
+                    <Route path=path!("/plan") view=pay_pages::PlanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/receipt/:number") view=pay_pages::ReceiptPage ssr=SsrMode::Async/>
                     <Route path=path!("/genuine") view=pages::GenuinePage/>
                 </Routes>
             </main>

@@ -38,13 +38,25 @@ fn flash_text(lang: Lang, flash: &str) -> Option<&'static str> {
         "invalid" => t(lang, Msg::TimeRangeInvalid),
         "phone_invalid" => t(lang, Msg::PhoneInvalid),
         "email_invalid" => t(lang, Msg::EmailInvalid),
+        "amount" => t(lang, Msg::AmountInvalid),
+        "unavailable" => t(lang, Msg::ProcessorUnavailable),
+        "settle_agree" => t(lang, Msg::SettleAgreeRequired),
+        "plan_invalid" => t(lang, Msg::PlanInvalid),
+        "authorize" => t(lang, Msg::AuthorizeRequired),
+        "moved" => t(lang, Msg::InstalmentMoved),
+        "move_invalid" => t(lang, Msg::MoveInvalid),
+        "cancel_confirm" => t(lang, Msg::CancelConfirmRequired),
+        "plan_cancelled" => t(lang, Msg::PlanCancelled),
         _ => return None,
     })
 }
 
 /// A one-time message from the last form, if it has a text.
 #[component]
-fn Flash(flash: Option<String>, #[prop(default = "alert")] role: &'static str) -> impl IntoView {
+pub(crate) fn Flash(
+    flash: Option<String>,
+    #[prop(default = "alert")] role: &'static str,
+) -> impl IntoView {
     let lang = use_lang();
     flash.as_deref().and_then(|f| flash_text(lang, f)).map(|m| {
         view! { <p role=role class="alert" data-testid="flash">{m}</p> }
@@ -169,8 +181,21 @@ pub fn AccountPage() -> impl IntoView {
                             </tbody>
                         </table>
                         <h2>{t(lang, Msg::PlanTitle)}</h2>
-                        <p>{t(lang, Msg::NoPlan)}</p>
+                        {match a.plan_status.clone() {
+                            Some(status) => view! {
+                                <p data-testid="plan-summary">
+                                    <a href="/plan">{crate::pay_pages::plan_status_text(lang, &status)}</a>
+                                    {a.plan_next.clone().map(|(d, m)| view! {
+                                        ". "{t(lang, Msg::NextPayment)}": "{d}", "{m}
+                                    })}
+                                </p>
+                            }.into_any(),
+                            None => view! { <p>{t(lang, Msg::NoPlan)}</p> }.into_any(),
+                        }}
                         <ul class="actions">
+                            {a.owes.then(|| view! {
+                                <li><a href="/pay" data-testid="pay-link">{t(lang, Msg::PayLink)}</a></li>
+                            })}
                             <li><a href="/notice">{t(lang, Msg::NoticeLink)}</a></li>
                             <li><a href="/preferences">{t(lang, Msg::PreferencesLink)}</a></li>
                         </ul>

@@ -44,6 +44,12 @@ pub struct AccountData {
     pub history: Vec<(String, String, String)>,
     /// The validation notice was delivered and when the validation period ends.
     pub validation_end: Option<String>,
+    /// The latest plan's status, if any.
+    pub plan_status: Option<String>,
+    /// The next instalment of an active plan: date and amount.
+    pub plan_next: Option<(String, String)>,
+    /// Something is owed, so paying makes sense.
+    pub owes: bool,
 }
 
 /// Current contact preferences for the form.
@@ -68,7 +74,7 @@ pub struct PreferencesData {
 }
 
 #[cfg(feature = "ssr")]
-mod imp {
+pub(crate) mod imp {
     use accounts::Accounts;
     use domain::{AccountId, Money};
     use leptos::prelude::*;
@@ -321,6 +327,11 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
             })
             .collect(),
         validation_end: notice.map(|n| n.validation_end.to_string()),
+        plan_status: overview.plan_status.clone(),
+        plan_next: overview
+            .plan_next
+            .map(|(d, m)| (d.to_string(), imp::money(m))),
+        owes: balance.minor() > 0,
     }))
 }
 

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import assert from 'node:assert/strict';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -87,4 +89,32 @@ export function launchBrowser() {
       '--disable-sync',
     ],
   });
+}
+
+/** Fails when axe-core finds WCAG 2.1 A/AA violations on the page. */
+export async function axeCheck(browser, page, where) {
+  // axe runs as a script: for a page without JavaScript, it checks the same address in a
+  // context that has the session's cookies but refuses the app's own scripts.
+  let target = page;
+  let extra;
+  if (page.__nojs) {
+    extra = await browser.newContext({ storageState: await page.context().storageState(), locale: 'en-US' });
+    await extra.route(/\/pkg\/.*\.(js|wasm)$/, (r) => r.abort());
+    target = await extra.newPage();
+    await target.goto(page.url());
+  }
+  const results = await new AxeBuilder({ page: target }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  await extra?.close();
+  const found = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(found, [], `axe on ${where}`);
+}
+
+/** Answers the identity check and waits for the server function to answer. */
+export async function answer(page, dob, zip) {
+  await page.locator('#dob').fill(dob);
+  await page.locator('#zip').fill(zip);
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/verify')),
+    page.locator('main button[type=submit]').click(),
+  ]);
 }

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { launchBrowser, startServer } from './harness.mjs';
+import { answer, axeCheck, launchBrowser, startServer } from './harness.mjs';
 
 const shots = resolve(fileURLToPath(new URL('.', import.meta.url)), '../screenshots');
 mkdirSync(shots, { recursive: true });
@@ -26,38 +25,12 @@ after(async () => {
   await server?.stop();
 });
 
-async function noAxeViolations(page, where) {
-  // axe runs as a script: for a page without JavaScript, it checks the same address in a
-  // context that has the session's cookies but refuses the app's own scripts.
-  let target = page;
-  let extra;
-  if (page.__nojs) {
-    extra = await browser.newContext({ storageState: await page.context().storageState(), locale: 'en-US' });
-    await extra.route(/\/pkg\/.*\.(js|wasm)$/, (r) => r.abort());
-    target = await extra.newPage();
-    await target.goto(page.url());
-  }
-  const results = await new AxeBuilder({ page: target }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  await extra?.close();
-  const found = results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  assert.deepEqual(found, [], `axe on ${where}`);
-}
-
 async function shoot(page, name) {
   for (const width of [360, 1280]) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 360, height: 900 });
-}
-
-async function answer(page, dob, zip) {
-  await page.locator('#dob').fill(dob);
-  await page.locator('#zip').fill(zip);
-  await Promise.all([
-    page.waitForResponse((r) => r.url().includes('/api/verify')),
-    page.locator('main button[type=submit]').click(),
-  ]);
 }
 
 for (const js of [true, false]) {
@@ -89,7 +62,7 @@ for (const js of [true, false]) {
     // Another account, by link: one wrong answer, then the right ones.
     const [dob, zip] = server.sql(`SELECT date_of_birth, postal_code FROM accounts WHERE account_ref = '${walker}'`);
     await page.goto(server.link(walker));
-    await noAxeViolations(page, 'verify');
+    await axeCheck(browser, page, 'verify');
     await shoot(page, `${mode}-verify`);
     await answer(page, dob, '99999');
     assert.match(await page.getByTestId('flash').textContent(), /do not match/);
@@ -98,7 +71,7 @@ for (const js of [true, false]) {
     await page.getByTestId('balance').waitFor();
     assert.match(await page.getByTestId('balance').textContent(), /^\$[0-9,]+\.[0-9]{2}$/);
     assert.equal(await page.locator('[data-testid=itemization] tr').count(), 7);
-    await noAxeViolations(page, 'account');
+    await axeCheck(browser, page, 'account');
     await shoot(page, `${mode}-account`);
 
     // The validation notice needs E-SIGN consent first.
@@ -120,7 +93,7 @@ for (const js of [true, false]) {
     }
     const [deliveries] = server.sql(`SELECT COUNT(*) FROM notice_deliveries d JOIN accounts a ON a.id = d.account_id WHERE a.account_ref = '${walker}'`);
     assert.equal(deliveries, '1');
-    await noAxeViolations(page, 'notice');
+    await axeCheck(browser, page, 'notice');
     await shoot(page, `${mode}-notice`);
 
     // Preferences are saved and read back.
@@ -155,7 +128,7 @@ for (const js of [true, false]) {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByLabel('Stop all text messages').waitFor();
     assert.equal(sms(), '0');
-    await noAxeViolations(page, 'preferences');
+    await axeCheck(browser, page, 'preferences');
     await shoot(page, `${mode}-preferences`);
 
     // Spanish, from the switch on every page.
@@ -163,7 +136,7 @@ for (const js of [true, false]) {
     await page.waitForURL(/\/preferences$/);
     await page.getByRole('heading', { name: 'Preferencias de contacto' }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'es');
-    await noAxeViolations(page, 'preferencias');
+    await axeCheck(browser, page, 'preferencias');
     await shoot(page, `${mode}-preferencias`);
 
     assert.deepEqual(errors, []);

@@ -7,6 +7,7 @@ mod bench;
 mod bench_data;
 mod cli;
 mod compliance;
+mod payments;
 mod portal;
 mod serve;
 mod settings;

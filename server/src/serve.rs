@@ -2,6 +2,10 @@
 
 use std::net::SocketAddr;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use accounts::payments::{DemoGateway, PaymentGateway};
 use accounts::Accounts;
 use anyhow::Context;
 use app::{shell, App};
@@ -17,6 +21,7 @@ use crate::settings::Settings;
 /// Builds the application router around an accounts backend.
 pub async fn router(
     accounts: Accounts,
+    gateway: Arc<dyn PaymentGateway>,
     leptos_options: LeptosOptions,
     settings: &Settings,
 ) -> anyhow::Result<Router> {
@@ -36,6 +41,15 @@ pub async fn router(
         .route("/readyz", get(readyz))
         .with_state(accounts.clone());
     let links = crate::portal::router().with_state(accounts.clone());
+    let payments = app::pay::Payments {
+        gateway: gateway.clone(),
+        public_url: settings.public_url.trim_end_matches('/').to_string(),
+    };
+    let demo = if gateway.name() == "demo" {
+        crate::payments::demo_router().with_state(accounts.clone())
+    } else {
+        Router::new()
+    };
     Ok(Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -45,6 +59,7 @@ pub async fn router(
                 move || {
                     provide_context(accounts.clone());
                     provide_context(limit.clone());
+                    provide_context(payments.clone());
                 }
             },
             {
@@ -55,6 +70,7 @@ pub async fn router(
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .merge(links)
+        .merge(demo)
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
@@ -103,7 +119,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         accounts.engine(),
         settings.database_url
     );
-    let app = router(accounts.clone(), options, &settings).await?;
+    let gateway = gateway(&settings)?;
+    tracing::info!(processor = gateway.name(), "payments");
+    tokio::spawn(crate::payments::run_worker(
+        accounts.clone(),
+        gateway.clone(),
+        Duration::from_secs(settings.worker_interval_secs.max(1)),
+    ));
+    let app = router(accounts.clone(), gateway, options, &settings).await?;
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -112,6 +135,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await?;
     accounts.close().await;
     Ok(())
+}
+
+/// Stripe when a key is configured, otherwise the demo processor.
+pub fn gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
+    Ok(Arc::new(DemoGateway::new(&settings.public_url)))
 }
 
 async fn shutdown() {

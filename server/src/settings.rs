@@ -68,6 +68,14 @@ pub struct Settings {
     pub public_url: String,
     /// Identity checks allowed per client address per minute (bursts up to 3 times that).
     pub verify_per_minute: u32,
+    /// Stripe secret key (`sk_...`). Unset: the demo processor takes test cards offline.
+    pub stripe_secret_key: Option<SecretString>,
+    /// Stripe webhook signing secret (`whsec_...`), for `POST /webhooks/stripe`.
+    pub stripe_webhook_secret: Option<SecretString>,
+    /// Stripe's API address (tests point it at a local fake).
+    pub stripe_api_url: String,
+    /// Seconds between passes of the worker that charges due plan instalments.
+    pub worker_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -81,6 +89,10 @@ impl Default for Settings {
             log_level: "info,sqlx=warn".to_string(),
             public_url: "http://127.0.0.1:3000".to_string(),
             verify_per_minute: 10,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_url: "https://api.stripe.com".to_string(),
+            worker_interval_secs: 60,
         }
     }
 }
