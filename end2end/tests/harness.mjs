@@ -23,8 +23,8 @@ function freePort() {
   });
 }
 
-/** Starts `settle serve` (the build named by SETTLE_E2E_PROFILE, default debug). */
-export async function startServer() {
+/** Starts `settle serve` (the build named by SETTLE_E2E_PROFILE, default debug), with `extra` settings. */
+export async function startServer(extra = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'settle-e2e-'));
   const profile = process.env.SETTLE_E2E_PROFILE ?? 'debug';
@@ -39,6 +39,7 @@ export async function startServer() {
     SETTLE_SITE_ROOT: join(root, 'target', 'site'),
     SETTLE_LOG_LEVEL: 'warn',
     SETTLE_PUBLIC_URL: base,
+    ...extra,
   };
   const child = spawn(bin, ['serve'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 30_000;

@@ -39,6 +39,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::compliance::ComplianceCommand,
     },
+    /// Payments: reconcile with Stripe, measure webhook ingest.
+    Payments {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::payments_cli::PaymentsCommand,
+    },
 }
 
 /// Arguments of `import`.

@@ -8,6 +8,7 @@ mod bench_data;
 mod cli;
 mod compliance;
 mod payments;
+mod payments_cli;
 mod portal;
 mod serve;
 mod settings;
@@ -49,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&settings, args).await,
         Command::Link(args) => cli::link(&settings, args).await,
         Command::Compliance { command } => compliance::run(&settings, command).await,
+        Command::Payments { command } => payments_cli::run(&settings, command).await,
     }
 }
 

@@ -7,9 +7,12 @@ use std::time::Duration;
 use accounts::payments::{DemoCheckout, DemoOutcome, PaymentGateway, DEMO_CARDS};
 use accounts::Accounts;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use secrecy::ExposeSecret;
+
+use crate::settings::Settings;
 use axum::Router;
 use serde::Deserialize;
 
@@ -127,6 +130,78 @@ async fn demo_submit(
         Err(e) => {
             tracing::error!("demo checkout: {e}");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// What Stripe's webhook route needs.
+#[derive(Clone)]
+struct StripeHook {
+    accounts: Accounts,
+    gateway: settle_stripe::StripeGateway,
+    secret: Arc<secrecy::SecretString>,
+}
+
+/// `POST /webhooks/stripe`, when a Stripe key and webhook secret are configured.
+pub fn stripe_router(accounts: Accounts, settings: &Settings) -> anyhow::Result<Router> {
+    let (Some(key), Some(secret)) = (&settings.stripe_secret_key, &settings.stripe_webhook_secret)
+    else {
+        return Ok(Router::new());
+    };
+    let gateway = settle_stripe::StripeGateway::new(key.expose_secret(), &settings.stripe_api_url)?;
+    Ok(Router::new()
+        .route("/webhooks/stripe", post(stripe_webhook))
+        .with_state(StripeHook {
+            accounts,
+            gateway,
+            secret: Arc::new(secret.clone()),
+        }))
+}
+
+/// Verifies the signature on the raw body, then applies the event once. A bad signature is
+/// a 400 and changes nothing; a repeated event is a 200 and changes nothing.
+async fn stripe_webhook(
+    State(hook): State<StripeHook>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let event = match settle_stripe::read_webhook(
+        &hook.gateway,
+        &body,
+        signature,
+        hook.secret.expose_secret(),
+    )
+    .await
+    {
+        Ok(event) => event,
+        Err(e @ settle_stripe::WebhookError::Signature(_)) => {
+            tracing::warn!("stripe webhook refused: {e}");
+            return (StatusCode::BAD_REQUEST, "invalid signature or payload").into_response();
+        }
+        Err(e) => {
+            tracing::warn!("stripe webhook deferred: {e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+        }
+    };
+    match hook.accounts.apply_event(&event).await {
+        Ok(applied) => (StatusCode::OK, format!("{applied:?}")).into_response(),
+        // An account that does not exist here, or an amount no posting can hold: retrying
+        // will not help, and nothing was written.
+        Err(e @ (accounts::Error::NotFound(_) | accounts::Error::Ledger(_))) => {
+            tracing::warn!(event = %event.event_id, "stripe event refused: {e}");
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "event cannot apply to any account",
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(event = %event.event_id, "stripe event not applied: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
         }
     }
 }

@@ -75,7 +75,8 @@ pub async fn router(
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
-        .merge(crate::api::router()))
+        .merge(crate::api::router())
+        .merge(crate::payments::stripe_router(accounts.clone(), settings)?))
 }
 
 /// Ready when the database answers and its schema is the one this build expects.
@@ -139,7 +140,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 
 /// Stripe when a key is configured, otherwise the demo processor.
 pub fn gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
-    Ok(Arc::new(DemoGateway::new(&settings.public_url)))
+    use secrecy::ExposeSecret;
+    Ok(match &settings.stripe_secret_key {
+        Some(key) => Arc::new(
+            settle_stripe::StripeGateway::new(key.expose_secret(), &settings.stripe_api_url)
+                .context("configuring Stripe")?,
+        ),
+        None => Arc::new(DemoGateway::new(&settings.public_url)),
+    })
 }
 
 async fn shutdown() {
