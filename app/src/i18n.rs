@@ -319,6 +319,11 @@ messages! {
     AuthorizeButton => "Authorize and save a payment method", "Autorizar y guardar un método de pago";
     PlansNotOffered => "Payment plans are not offered for this debt.", "No se ofrecen planes de pago para esta deuda.";
     NextPayment => "Next payment", "Próximo pago";
+    NewAmountLabel => "New amount for each remaining payment (at least", "Nuevo monto de cada pago restante (al menos";
+    AuthorizeAmount => "I authorize this amount for each remaining payment", "Autorizo este monto para cada pago restante";
+    ChangeAmountButton => "Change the amount", "Cambiar el monto";
+    AmountChanged => "Your remaining payments are changed. Every date and amount is listed above.", "Sus pagos restantes cambiaron. Cada fecha y monto aparece arriba.";
+    AmountChangeInvalid => "That amount is not possible for this plan.", "Ese monto no es posible para este plan.";
 }
 
 #[cfg(test)]

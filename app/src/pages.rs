@@ -47,6 +47,8 @@ fn flash_text(lang: Lang, flash: &str) -> Option<&'static str> {
         "move_invalid" => t(lang, Msg::MoveInvalid),
         "cancel_confirm" => t(lang, Msg::CancelConfirmRequired),
         "plan_cancelled" => t(lang, Msg::PlanCancelled),
+        "amount_changed" => t(lang, Msg::AmountChanged),
+        "amount_change_invalid" => t(lang, Msg::AmountChangeInvalid),
         _ => return None,
     })
 }

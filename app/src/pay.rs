@@ -569,6 +569,55 @@ pub async fn move_instalment(date: String) -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// Sets a new amount for each remaining instalment, after the debtor ticks to authorize it.
+#[server]
+pub async fn change_amount(amount: String, authorize: Option<String>) -> Result<(), ServerFnError> {
+    use crate::portal::imp as p;
+    let accounts = p::accounts()?;
+    let lang = crate::i18n::request_lang();
+    let Some(id) = p::verified().await? else {
+        return Ok(());
+    };
+    let s = p::session().await?;
+    if authorize.is_none() {
+        p::set_flash(&s, "authorize").await?;
+        leptos_axum::redirect("/plan");
+        return Ok(());
+    }
+    let balance = accounts.balance(id).await.map_err(p::unavailable)?;
+    let Some(amount) = imp::parse_amount(&amount, balance.currency()) else {
+        p::set_flash(&s, "amount_change_invalid").await?;
+        leptos_axum::redirect("/plan");
+        return Ok(());
+    };
+    let today = accounts.clock().now().date_naive();
+    let amendment = match lang {
+        crate::i18n::Lang::En => format!(
+            "On {today} I authorized {} for each remaining payment, on the dates shown on this page.",
+            p::money(amount)
+        ),
+        crate::i18n::Lang::Es => format!(
+            "El {today} autoricé {} por cada pago restante, en las fechas que muestra esta página.",
+            p::money(amount)
+        ),
+    };
+    let changed = accounts
+        .change_instalment_amount(id, amount, &amendment)
+        .await
+        .is_ok();
+    p::set_flash(
+        &s,
+        if changed {
+            "amount_changed"
+        } else {
+            "amount_change_invalid"
+        },
+    )
+    .await?;
+    leptos_axum::redirect("/plan");
+    Ok(())
+}
+
 /// Cancels the plan: no further instalment is charged.
 #[server]
 pub async fn cancel_plan(confirm: Option<String>) -> Result<(), ServerFnError> {

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::i18n::{t, use_lang, Msg};
 use crate::pages::Flash;
 use crate::pay::{
-    pay_view, plan_view, receipt_view, CancelPlan, InstalmentLine, MoveInstalment, Pay, Settle,
-    StartPlan,
+    pay_view, plan_view, receipt_view, CancelPlan, ChangeAmount, InstalmentLine, MoveInstalment,
+    Pay, Settle, StartPlan,
 };
 
 /// A plan or payment status in the debtor's language.
@@ -179,6 +179,7 @@ pub fn PlanPage() -> impl IntoView {
     let start = ServerAction::<StartPlan>::new();
     let moved = ServerAction::<MoveInstalment>::new();
     let cancel = ServerAction::<CancelPlan>::new();
+    let amount = ServerAction::<ChangeAmount>::new();
     let query = use_query_map();
     let data = Resource::new(
         move || {
@@ -187,7 +188,10 @@ pub fn PlanPage() -> impl IntoView {
                 q.get("frequency"),
                 q.get("count"),
                 q.get("first"),
-                start.version().get() + moved.version().get() + cancel.version().get(),
+                start.version().get()
+                    + moved.version().get()
+                    + cancel.version().get()
+                    + amount.version().get(),
             )
         },
         |(f, c, d, _)| plan_view(f, c, d),
@@ -218,6 +222,20 @@ pub fn PlanPage() -> impl IntoView {
                                 <input id="date" name="date" type="date" required min=lo max=hi/>
                                 <button type="submit">{t(lang, Msg::MoveButton)}</button>
                             </ActionForm>
+                        })}
+                        {(d.status.as_deref() == Some("active")).then(|| {
+                            let min = d.min_instalment.clone();
+                            view! {
+                            <ActionForm action=amount attr:class="card">
+                                <label for="new-amount">{t(lang, Msg::NewAmountLabel)}" "{min}")"</label>
+                                <input id="new-amount" name="amount" required inputmode="decimal" autocomplete="off"/>
+                                <div class="check">
+                                    <input id="authorize-amount" name="authorize" type="checkbox" value="yes"/>
+                                    <label for="authorize-amount">{t(lang, Msg::AuthorizeAmount)}</label>
+                                </div>
+                                <button type="submit">{t(lang, Msg::ChangeAmountButton)}</button>
+                            </ActionForm>
+                            }
                         })}
                         {live.then(|| view! {
                             <ActionForm action=cancel attr:class="card">

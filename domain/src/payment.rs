@@ -268,6 +268,70 @@ pub fn move_instalment(
     Ok(moved)
 }
 
+/// Where a plan stands when the debtor asks for a new instalment amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanPosition {
+    /// The plan's first due date (its length is counted from it).
+    pub first: NaiveDate,
+    /// Instalments already paid or missed.
+    pub done: u32,
+    /// The next scheduled instalment's date.
+    pub next_due: NaiveDate,
+    /// What the scheduled instalments still add up to.
+    pub remaining: Money,
+    /// The plan's frequency.
+    pub frequency: Frequency,
+}
+
+/// The remaining instalments re-cut at `amount` each from the next due date: the last one
+/// carries what is left, folded into the one before when it would fall under the smallest
+/// instalment. The plan keeps its frequency and must stay within the instalment count and
+/// length the rules allow.
+pub fn reamount(
+    at: &PlanPosition,
+    amount: Money,
+    rules: &PlanRules,
+) -> Result<Vec<Instalment>, TermsError> {
+    let total = at.remaining.minor();
+    if amount.minor() < rules.min_instalment.minor() {
+        return Err(TermsError::InstalmentTooSmall(rules.min_instalment));
+    }
+    if amount.minor() > total {
+        return Err(TermsError::AboveBalance(at.remaining));
+    }
+    let a = amount.minor();
+    let mut amounts = vec![a; usize::try_from(total / a).unwrap_or(0)];
+    let rest = total % a;
+    if rest > 0 {
+        match amounts.last_mut() {
+            Some(last) if rest < rules.min_instalment.minor() => *last += rest,
+            _ => amounts.push(rest),
+        }
+    }
+    let count = u32::try_from(amounts.len()).unwrap_or(u32::MAX);
+    if at.done.saturating_add(count) > rules.max_instalments {
+        return Err(TermsError::Count(rules.max_instalments));
+    }
+    let end = at
+        .first
+        .checked_add_months(Months::new(rules.max_months))
+        .unwrap_or(NaiveDate::MAX);
+    if at.frequency.nth(at.next_due, count.saturating_sub(1)) > end {
+        return Err(TermsError::TooLong(end));
+    }
+    let currency = at.remaining.currency();
+    amounts
+        .into_iter()
+        .enumerate()
+        .map(|(n, minor)| {
+            Ok(Instalment {
+                due: at.frequency.nth(at.next_due, n as u32),
+                amount: Money::from_minor(minor, currency)?,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +443,43 @@ mod tests {
         assert!(move_instalment(&s, 0, day(2027, 1, 1), rules, today).is_err());
         assert!(move_instalment(&s, 0, day(2026, 11, 22), rules, today).is_err());
         assert!(move_instalment(&s, 5, day(2026, 12, 2), rules, today).is_err());
+    }
+
+    #[test]
+    fn a_new_amount_recuts_what_is_left() {
+        let rules = terms().plan.unwrap();
+        let at = PlanPosition {
+            first: day(2026, 11, 1),
+            done: 1,
+            next_due: day(2026, 12, 1),
+            remaining: usd(20_000),
+            frequency: Frequency::Monthly,
+        };
+        let s = reamount(&at, usd(7_000), &rules).unwrap();
+        let amounts: Vec<i64> = s.iter().map(|i| i.amount.minor()).collect();
+        assert_eq!(amounts, [7_000, 7_000, 6_000]);
+        assert_eq!(s[2].due, day(2027, 2, 1));
+        // A remainder under the smallest instalment joins the last one.
+        let s = reamount(&at, usd(9_000), &rules).unwrap();
+        let amounts: Vec<i64> = s.iter().map(|i| i.amount.minor()).collect();
+        assert_eq!(amounts, [9_000, 11_000]);
+        assert!(matches!(
+            reamount(&at, usd(2_000), &rules),
+            Err(TermsError::InstalmentTooSmall(_))
+        ));
+        assert!(matches!(
+            reamount(&at, usd(30_000), &rules),
+            Err(TermsError::AboveBalance(_))
+        ));
+        // 20,000 at 25.00 needs 8 more: 1 + 8 <= 12, but not within 12 months of the first.
+        let late = PlanPosition {
+            next_due: day(2027, 6, 1),
+            ..at
+        };
+        assert!(matches!(
+            reamount(&late, usd(2_500), &rules),
+            Err(TermsError::TooLong(_))
+        ));
     }
 
     proptest! {

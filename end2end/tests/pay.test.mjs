@@ -89,7 +89,7 @@ for (const js of [true, false]) {
     await page.context().close();
   });
 
-  test(`set up a plan, save a card, change the next date, JavaScript ${js ? 'on' : 'off'}`, async () => {
+  test(`set up a plan, save a card, change the next date and the amount, JavaScript ${js ? 'on' : 'off'}`, async () => {
     const ref = js ? refs[1] : refs[3];
     const page = await signIn(js, ref);
     await page.goto(server.base + '/plan');
@@ -124,6 +124,20 @@ for (const js of [true, false]) {
     const [due] = server.sql(`SELECT i.due_on FROM plan_instalments i JOIN plans p ON p.id = i.plan_id
       JOIN accounts a ON a.id = p.account_id WHERE a.account_ref = '${ref}' AND p.status = 'active' AND i.seq = 1`);
     assert.equal(due, latest);
+
+    // A new amount for the remaining payments: re-cut, authorized, listed.
+    const each = Math.floor(balanceOf(ref) / 200) * 100;
+    await page.getByLabel(/New amount for each remaining payment/).fill(`${each / 100}.00`);
+    await page.getByLabel('I authorize this amount for each remaining payment').check();
+    await page.getByRole('button', { name: 'Change the amount' }).click();
+    await page.getByTestId('flash').filter({ hasText: /remaining payments are changed/ }).waitFor();
+    const amounts = server.sql(`SELECT group_concat(i.amount, ',') FROM plan_instalments i JOIN plans p ON p.id = i.plan_id
+      JOIN accounts a ON a.id = p.account_id WHERE a.account_ref = '${ref}' AND p.status = 'active' AND i.status = 'scheduled'`)[0]
+      .split(',').map(Number);
+    assert.ok(amounts.length >= 2);
+    assert.ok(amounts.slice(0, -1).every((a) => a === each), amounts.join(','));
+    assert.equal(amounts.reduce((x, y) => x + y, 0), balanceOf(ref));
+    assert.match(await page.getByTestId('authorization').textContent(), /authorized \$[\d,]+\.00 for each remaining payment/);
 
     // The account page shows the plan and its next payment.
     await page.goto(server.base + '/account');

@@ -263,6 +263,96 @@ impl Accounts {
         Ok(())
     }
 
+    /// Re-cuts the active plan's remaining scheduled instalments at `amount` each, within
+    /// the creditor's rules (see [`domain::payment::reamount`]), and appends the debtor's
+    /// `amendment` (what they authorized) to the plan's authorization text. Paid and missed
+    /// instalments stay as they were.
+    pub async fn change_instalment_amount(
+        &self,
+        account: AccountId,
+        amount: Money,
+        amendment: &str,
+    ) -> Result<Vec<Instalment>> {
+        let plan = self
+            .plan(account)
+            .await?
+            .filter(|p| p.status == "active")
+            .ok_or(Error::NotFound("active plan"))?;
+        let rules = self
+            .payment_terms(account)
+            .await?
+            .plan
+            .ok_or_else(|| Error::Invalid("plans are not offered".into()))?;
+        let scheduled: Vec<&InstalmentView> = plan
+            .instalments
+            .iter()
+            .filter(|i| i.status == "scheduled")
+            .collect();
+        let next = scheduled
+            .first()
+            .ok_or(Error::NotFound("scheduled instalment"))?;
+        let mut remaining = Money::zero(amount.currency());
+        for i in &scheduled {
+            remaining = remaining
+                .checked_add(i.amount)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
+        }
+        let at = domain::payment::PlanPosition {
+            first: plan.instalments.first().map(|i| i.due).unwrap_or(next.due),
+            done: u32::try_from(plan.instalments.len() - scheduled.len()).unwrap_or(u32::MAX),
+            next_due: next.due,
+            remaining,
+            frequency: plan.frequency,
+        };
+        let schedule = domain::payment::reamount(&at, amount, &rules)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let last_seq = plan
+            .instalments
+            .iter()
+            .filter(|i| i.status != "scheduled")
+            .map(|i| i.seq)
+            .max()
+            .unwrap_or(0);
+        let now = self.clock.now();
+        with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            // Only rows nobody has started charging: a claimed one is left alone.
+            let removed = sqlx::query(
+                "DELETE FROM plan_instalments WHERE plan_id = $1 AND status = 'scheduled'",
+            )
+            .bind(plan.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if removed as usize != scheduled.len() {
+                return Err(Error::Invalid("the plan changed meanwhile; try again".into()));
+            }
+            for (n, i) in schedule.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO plan_instalments (plan_id, seq, due_on, amount, status)
+                     VALUES ($1, $2, $3, $4, 'scheduled')",
+                )
+                .bind(plan.id)
+                .bind(last_seq + 1 + n as i64)
+                .bind(i.due)
+                .bind(i.amount.minor())
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "UPDATE plans SET authorization_text = authorization_text || $1, updated_at = $2
+                 WHERE id = $3",
+            )
+            .bind(format!("\n\n{amendment}"))
+            .bind(now)
+            .bind(plan.id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(schedule)
+    }
+
     /// Cancels the account's plan: no further instalment is charged.
     pub async fn cancel_plan(&self, account: AccountId) -> Result<()> {
         let plan = self.plan(account).await?.ok_or(Error::NotFound("plan"))?;

@@ -388,3 +388,60 @@ pub async fn webhook_events_in_any_order_and_repeated_converge(h: &Harness) {
             .unwrap();
     });
 }
+
+pub async fn a_new_instalment_amount_recuts_the_rest_of_the_plan(h: &Harness) {
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    acc.set_payment_terms(agency, "", &terms()).await.unwrap();
+    let demo = DemoGateway::new(URL);
+    let today = acc.clock().now().date_naive();
+    let id = one_account(&acc, agency, "PLAN-3").await;
+    let schedule = terms()
+        .schedule(usd(91_250), Frequency::Monthly, 4, today, today)
+        .unwrap();
+    let (_, setup) = acc
+        .create_plan(
+            &demo,
+            id,
+            Frequency::Monthly,
+            &schedule,
+            "I authorize.",
+            URL,
+        )
+        .await
+        .unwrap();
+    // Not before the plan is active.
+    assert!(acc
+        .change_instalment_amount(id, usd(30_000), "x")
+        .await
+        .is_err());
+    acc.demo_complete(&setup.id, "4242424242424242")
+        .await
+        .unwrap();
+    let new = acc
+        .change_instalment_amount(id, usd(30_000), "Changed to $300.00.")
+        .await
+        .unwrap();
+    let amounts: Vec<i64> = new.iter().map(|i| i.amount.minor()).collect();
+    assert_eq!(amounts, [30_000, 30_000, 31_250]);
+    let plan = acc.plan(id).await.unwrap().unwrap();
+    let stored: Vec<(i64, i64)> = plan
+        .instalments
+        .iter()
+        .map(|i| (i.seq, i.amount.minor()))
+        .collect();
+    assert_eq!(stored, [(1, 30_000), (2, 30_000), (3, 31_250)]);
+    assert_eq!(plan.instalments[1].due, schedule[1].due);
+    assert!(plan
+        .authorization
+        .ends_with("I authorize.\n\nChanged to $300.00."));
+    // Outside the rules: below the smallest instalment, or more than what is left.
+    assert!(acc
+        .change_instalment_amount(id, usd(1_000), "x")
+        .await
+        .is_err());
+    assert!(acc
+        .change_instalment_amount(id, usd(100_000), "x")
+        .await
+        .is_err());
+}
