@@ -140,6 +140,7 @@ storage_suite!(
     the_same_event_delivered_in_parallel_applies_once,
     webhook_events_in_any_order_and_repeated_converge,
     a_new_instalment_amount_recuts_the_rest_of_the_plan,
+    a_new_card_fixes_a_failing_plan,
 );
 
 #[path = "storage/compliance.rs"]
@@ -153,9 +154,9 @@ use compliance::{
     holds_preferences_consent_and_policy_feed_the_engine,
 };
 use payments::{
-    a_new_instalment_amount_recuts_the_rest_of_the_plan, a_paid_settlement_writes_off_the_rest,
-    plans_charge_retry_break_and_move, terms_checkout_and_demo_payment_post_once,
-    the_same_event_delivered_in_parallel_applies_once,
+    a_new_card_fixes_a_failing_plan, a_new_instalment_amount_recuts_the_rest_of_the_plan,
+    a_paid_settlement_writes_off_the_rest, plans_charge_retry_break_and_move,
+    terms_checkout_and_demo_payment_post_once, the_same_event_delivered_in_parallel_applies_once,
     webhook_events_in_any_order_and_repeated_converge,
 };
 use portal::{

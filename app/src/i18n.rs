@@ -319,6 +319,8 @@ messages! {
     AuthorizeButton => "Authorize and save a payment method", "Autorizar y guardar un método de pago";
     PlansNotOffered => "Payment plans are not offered for this debt.", "No se ofrecen planes de pago para esta deuda.";
     NextPayment => "Next payment", "Próximo pago";
+    ReplaceCardIntro => "If a payment did not go through, or your card changed, save a different card. The plan goes on with it.", "Si un pago no se realizó o su tarjeta cambió, guarde otra tarjeta. El plan continúa con ella.";
+    ReplaceCardButton => "Use a different card", "Usar otra tarjeta";
     NewAmountLabel => "New amount for each remaining payment (at least", "Nuevo monto de cada pago restante (al menos";
     AuthorizeAmount => "I authorize this amount for each remaining payment", "Autorizo este monto para cada pago restante";
     ChangeAmountButton => "Change the amount", "Cambiar el monto";

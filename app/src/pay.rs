@@ -618,6 +618,30 @@ pub async fn change_amount(amount: String, authorize: Option<String>) -> Result<
     Ok(())
 }
 
+/// Sends the debtor to save a different card for their active plan.
+#[server]
+pub async fn replace_card() -> Result<(), ServerFnError> {
+    use crate::portal::imp as p;
+    let accounts = p::accounts()?;
+    let payments = imp::payments()?;
+    let Some(id) = p::verified().await? else {
+        return Ok(());
+    };
+    let s = p::session().await?;
+    match accounts
+        .replace_plan_method(payments.gateway.as_ref(), id, &payments.public_url)
+        .await
+    {
+        Ok(checkout) => leptos_axum::redirect(&checkout.url),
+        Err(e) => {
+            tracing::warn!("card replacement not started: {e}");
+            p::set_flash(&s, "unavailable").await?;
+            leptos_axum::redirect("/plan");
+        }
+    }
+    Ok(())
+}
+
 /// Cancels the plan: no further instalment is charged.
 #[server]
 pub async fn cancel_plan(confirm: Option<String>) -> Result<(), ServerFnError> {

@@ -8,7 +8,7 @@ use crate::i18n::{t, use_lang, Msg};
 use crate::pages::Flash;
 use crate::pay::{
     pay_view, plan_view, receipt_view, CancelPlan, ChangeAmount, InstalmentLine, MoveInstalment,
-    Pay, Settle, StartPlan,
+    Pay, ReplaceCard, Settle, StartPlan,
 };
 
 /// A plan or payment status in the debtor's language.
@@ -180,6 +180,7 @@ pub fn PlanPage() -> impl IntoView {
     let moved = ServerAction::<MoveInstalment>::new();
     let cancel = ServerAction::<CancelPlan>::new();
     let amount = ServerAction::<ChangeAmount>::new();
+    let card = ServerAction::<ReplaceCard>::new();
     let query = use_query_map();
     let data = Resource::new(
         move || {
@@ -221,6 +222,12 @@ pub fn PlanPage() -> impl IntoView {
                                 <label for="date">{t(lang, Msg::MoveLabel)}" ("{lo.clone()}" – "{hi.clone()}")"</label>
                                 <input id="date" name="date" type="date" required min=lo max=hi/>
                                 <button type="submit">{t(lang, Msg::MoveButton)}</button>
+                            </ActionForm>
+                        })}
+                        {(d.status.as_deref() == Some("active")).then(|| view! {
+                            <ActionForm action=card attr:class="card">
+                                <p>{t(lang, Msg::ReplaceCardIntro)}</p>
+                                <button type="submit" data-testid="replace-card">{t(lang, Msg::ReplaceCardButton)}</button>
                             </ActionForm>
                         })}
                         {(d.status.as_deref() == Some("active")).then(|| {

@@ -139,6 +139,14 @@ for (const js of [true, false]) {
     assert.equal(amounts.reduce((x, y) => x + y, 0), balanceOf(ref));
     assert.match(await page.getByTestId('authorization').textContent(), /authorized \$[\d,]+\.00 for each remaining payment/);
 
+    // The link a failed-payment message leads to: save a different card, the plan goes on.
+    await page.getByTestId('replace-card').click();
+    await page.waitForURL(/\/demo-checkout\/demo_cs_/);
+    await page.getByLabel('Card number').fill('4242424242424242');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.waitForURL(/\/plan\?saved=1$/);
+    assert.match(await page.getByTestId('plan-status').textContent(), /active/);
+
     // The account page shows the plan and its next payment.
     await page.goto(server.base + '/account');
     assert.match(await page.getByTestId('plan-summary').textContent(), new RegExp(`active.*${latest}`));

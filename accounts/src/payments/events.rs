@@ -289,6 +289,22 @@ impl Accounts {
                                 .await?;
                             }
                         }
+                        // The receipt message, once per payment however often it is reported.
+                        let link = payment_id
+                            .map(|p| format!("/receipt/{p}"))
+                            .unwrap_or_else(|| "/account".into());
+                        sqlx::query(
+                            "INSERT INTO message_requests (account_id, purpose, subject, link_path,
+                                 created_at)
+                             VALUES ($1, 'payment_receipt', $2, $3, $4)
+                             ON CONFLICT (purpose, subject) DO NOTHING",
+                        )
+                        .bind(account.0)
+                        .bind(format!("{}:{intent}", event.processor))
+                        .bind(link)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
                         if let Some(id) = instalment_id {
                             sqlx::query(
                                 "UPDATE plan_instalments SET status = 'paid', intent_ref = $1
@@ -315,14 +331,23 @@ impl Accounts {
                         }
                     }
                     EventKind::SetupCompleted { plan_id, customer, method } => {
+                        // A first card starts the plan; a replacement card takes over, and an
+                        // instalment waiting for its retry is tried again at the next pass.
                         sqlx::query(
                             "UPDATE plans SET status = 'active', customer_ref = $1,
                                  method_ref = $2, updated_at = $3
-                             WHERE id = $4 AND status = 'awaiting_method'",
+                             WHERE id = $4 AND status IN ('awaiting_method', 'active')",
                         )
                         .bind(customer)
                         .bind(method)
                         .bind(now)
+                        .bind(plan_id)
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE plan_instalments SET next_attempt_at = NULL
+                             WHERE plan_id = $1 AND status = 'scheduled'",
+                        )
                         .bind(plan_id)
                         .execute(&mut *tx)
                         .await?;

@@ -232,6 +232,23 @@ pub struct SettlementRecord {
     pub status: String,
 }
 
+/// A message the payment flow asked to send, waiting for the messaging worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRequest {
+    /// Row id.
+    pub id: i64,
+    /// The account to write to.
+    pub account: AccountId,
+    /// `payment_receipt`, `instalment_failed` or `plan_broken`.
+    pub purpose: String,
+    /// What it is about (`stripe:pi_...`, `instalment:<id>:<attempt>`, `plan:<id>`).
+    pub subject: String,
+    /// The portal page the message links to.
+    pub link_path: String,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+}
+
 /// Terms used when neither the creditor nor the agency set any: any amount from $1 up to
 /// the balance, no plans, no settlements, no fees.
 pub fn default_terms(currency: Currency) -> PaymentTerms {
@@ -244,6 +261,33 @@ pub fn default_terms(currency: Currency) -> PaymentTerms {
 }
 
 impl Accounts {
+    /// Message requests not yet handled, oldest first.
+    pub async fn pending_message_requests(&self, limit: i64) -> Result<Vec<MessageRequest>> {
+        type Row = (i64, i64, String, String, String, DateTime<Utc>);
+        let rows: Vec<Row> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, account_id, purpose, subject, link_path, created_at
+                 FROM message_requests WHERE handled_at IS NULL ORDER BY id LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, account, purpose, subject, link_path, created_at)| MessageRequest {
+                    id,
+                    account: AccountId(account),
+                    purpose,
+                    subject,
+                    link_path,
+                    created_at,
+                },
+            )
+            .collect())
+    }
+
     /// Sets a creditor's payment terms (`creditor` empty: the agency's default).
     pub async fn set_payment_terms(
         &self,

@@ -165,6 +165,41 @@ impl Accounts {
         Ok((plan_id, checkout))
     }
 
+    /// Opens the processor's page to save a different card for the account's active plan
+    /// (the link a failed-instalment message leads to). The plan goes on with the new card.
+    pub async fn replace_plan_method(
+        &self,
+        gateway: &dyn PaymentGateway,
+        account: AccountId,
+        public_url: &str,
+    ) -> Result<Checkout> {
+        let plan = self
+            .plan(account)
+            .await?
+            .filter(|p| p.status == "active")
+            .ok_or(Error::NotFound("active plan"))?;
+        let c = self.account_currency(account).await?;
+        let req = CheckoutRequest::Setup {
+            account,
+            plan_id: plan.id,
+            currency: c,
+            success_url: format!("{public_url}/plan?saved=1"),
+            cancel_url: format!("{public_url}/plan"),
+        };
+        let checkout = gateway
+            .checkout(&req)
+            .await
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        with_db!(&self.db, pool => {
+            sqlx::query("UPDATE plans SET setup_ref = $1 WHERE id = $2")
+                .bind(&checkout.id)
+                .bind(plan.id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(checkout)
+    }
+
     /// The account's latest plan that was not cancelled before it started.
     pub async fn plan(&self, account: AccountId) -> Result<Option<PlanView>> {
         let row: Option<PlanRow> = with_db!(&self.db, pool => {
@@ -476,6 +511,18 @@ impl Accounts {
                 tracing::warn!(instalment = due.id, attempts, %reason, "instalment charge failed");
                 with_db!(&self.db, pool => {
                     let mut tx = pool.begin().await?;
+                    // The debtor is told, with a link to the plan page to fix the card.
+                    sqlx::query(
+                        "INSERT INTO message_requests (account_id, purpose, subject, link_path,
+                             created_at)
+                         VALUES ($1, 'instalment_failed', $2, '/plan', $3)
+                         ON CONFLICT (purpose, subject) DO NOTHING",
+                    )
+                    .bind(due.account.0)
+                    .bind(format!("instalment:{}:{attempts}", due.id))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
                     match retry {
                         Some(hours) => {
                             sqlx::query(
@@ -524,6 +571,17 @@ impl Accounts {
                                                AND status = 'broken')",
                             )
                             .bind(due.plan_id)
+                            .execute(&mut *tx)
+                            .await?;
+                            sqlx::query(
+                                "INSERT INTO message_requests (account_id, purpose, subject,
+                                     link_path, created_at)
+                                 SELECT account_id, 'plan_broken', 'plan:' || id, '/plan', $2
+                                 FROM plans WHERE id = $1 AND status = 'broken'
+                                 ON CONFLICT (purpose, subject) DO NOTHING",
+                            )
+                            .bind(due.plan_id)
+                            .bind(now)
                             .execute(&mut *tx)
                             .await?;
                         }

@@ -107,6 +107,15 @@ pub async fn terms_checkout_and_demo_payment_post_once(h: &Harness) {
     );
     assert_eq!(acc.payment(declined).await.unwrap().status, "failed");
     assert_eq!(acc.balance(id).await.unwrap(), usd(81_250));
+
+    // One receipt message is asked for, for the payment that went through.
+    let requests = acc.pending_message_requests(100).await.unwrap();
+    let receipts: Vec<_> = requests
+        .iter()
+        .filter(|r| r.account == id && r.purpose == "payment_receipt")
+        .collect();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].link_path, format!("/receipt/{payment}"));
 }
 
 pub async fn a_paid_settlement_writes_off_the_rest(h: &Harness) {
@@ -241,6 +250,64 @@ pub async fn plans_charge_retry_break_and_move(h: &Harness) {
     let statuses: Vec<_> = plan.instalments.iter().map(|i| i.status.as_str()).collect();
     assert_eq!(statuses, ["failed", "failed", "cancelled", "cancelled"]);
     assert_eq!(acc.balance(bad).await.unwrap(), usd(91_250));
+
+    // Each failure asks for a message linking to the plan page; so does the break. The
+    // plan paid in full asked for a receipt per instalment.
+    let requests = acc.pending_message_requests(1_000).await.unwrap();
+    let count = |account, purpose: &str| {
+        requests
+            .iter()
+            .filter(|r| r.account == account && r.purpose == purpose)
+            .count()
+    };
+    assert_eq!(count(bad, "instalment_failed"), 6);
+    assert_eq!(count(bad, "plan_broken"), 1);
+    assert_eq!(count(good, "payment_receipt"), 3);
+    assert!(requests
+        .iter()
+        .filter(|r| r.account == bad)
+        .all(|r| r.link_path == "/plan"));
+}
+
+pub async fn a_new_card_fixes_a_failing_plan(h: &Harness) {
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    acc.set_payment_terms(agency, "", &terms()).await.unwrap();
+    let demo = DemoGateway::new(URL);
+    let today = acc.clock().now().date_naive();
+    let id = one_account(&acc, agency, "PLAN-4").await;
+    let schedule = terms()
+        .schedule(usd(91_250), Frequency::Monthly, 3, today, today)
+        .unwrap();
+    let (_, setup) = acc
+        .create_plan(
+            &demo,
+            id,
+            Frequency::Monthly,
+            &schedule,
+            "I authorize.",
+            URL,
+        )
+        .await
+        .unwrap();
+    acc.demo_complete(&setup.id, "4000000000000341")
+        .await
+        .unwrap();
+    assert_eq!(acc.charge_due_instalments(&demo, 10).await.unwrap(), (0, 1));
+    // The debtor follows the message's link and saves another card: the instalment
+    // waiting for its retry is charged at the next pass, not a day later.
+    let checkout = acc.replace_plan_method(&demo, id, URL).await.unwrap();
+    acc.demo_complete(&checkout.id, "4242424242424242")
+        .await
+        .unwrap();
+    assert_eq!(acc.charge_due_instalments(&demo, 10).await.unwrap(), (1, 0));
+    let plan = acc.plan(id).await.unwrap().unwrap();
+    assert_eq!(plan.status, "active");
+    assert_eq!(plan.instalments[0].status, "paid");
+    assert_eq!(
+        acc.balance(id).await.unwrap(),
+        usd(91_250 - schedule[0].amount.minor())
+    );
 }
 
 fn succeeded(n: u32, account: domain::AccountId, minor: i64) -> EventKind {
