@@ -104,6 +104,24 @@ mod imp {
         pub public_url: String,
     }
 
+    /// Sends the debtor to the processor's page, or back to `back` with a flash when the
+    /// page could not be opened (nothing was charged).
+    pub async fn go_to_checkout(
+        s: &tower_sessions::Session,
+        started: accounts::Result<accounts::payments::Checkout>,
+        back: &str,
+    ) -> Result<(), ServerFnError> {
+        match started {
+            Ok(checkout) => leptos_axum::redirect(&checkout.url),
+            Err(e) => {
+                tracing::warn!("processor page not opened: {e}");
+                crate::portal::imp::set_flash(s, "unavailable").await?;
+                leptos_axum::redirect(back);
+            }
+        }
+        Ok(())
+    }
+
     pub fn payments() -> Result<Payments, ServerFnError> {
         use_context::<Payments>()
             .ok_or_else(|| crate::portal::imp::unavailable("no payment processor in context"))
@@ -281,18 +299,11 @@ pub async fn pay(amount: String) -> Result<(), ServerFnError> {
         settlement_id: None,
         description: format!("{} {}", account.creditor, account.account_ref.as_str()),
     };
-    match accounts
+    let started = accounts
         .start_checkout(payments.gateway.as_ref(), &payment, &payments.public_url)
         .await
-    {
-        Ok((_, checkout)) => leptos_axum::redirect(&checkout.url),
-        Err(e) => {
-            tracing::warn!("checkout not started: {e}");
-            p::set_flash(&s, "unavailable").await?;
-            leptos_axum::redirect("/pay");
-        }
-    }
-    Ok(())
+        .map(|(_, checkout)| checkout);
+    imp::go_to_checkout(&s, started, "/pay").await
 }
 
 /// Accepts today's settlement offer (or the one already accepted) and sends the debtor to
@@ -341,18 +352,11 @@ pub async fn settle(agree: Option<String>) -> Result<(), ServerFnError> {
             account.account_ref.as_str()
         ),
     };
-    match accounts
+    let started = accounts
         .start_checkout(payments.gateway.as_ref(), &payment, &payments.public_url)
         .await
-    {
-        Ok((_, checkout)) => leptos_axum::redirect(&checkout.url),
-        Err(e) => {
-            tracing::warn!("checkout not started: {e}");
-            p::set_flash(&s, "unavailable").await?;
-            leptos_axum::redirect("/pay");
-        }
-    }
-    Ok(())
+        .map(|(_, checkout)| checkout);
+    imp::go_to_checkout(&s, started, "/pay").await
 }
 
 /// A receipt, only for a payment of the signed-in debtor's own account.
@@ -529,7 +533,7 @@ pub async fn start_plan(
         .map_err(p::unavailable)?
         .collector;
     let text = imp::authorization_text(lang, &collector, freq, &schedule);
-    match accounts
+    let started = accounts
         .create_plan(
             payments.gateway.as_ref(),
             id,
@@ -539,15 +543,8 @@ pub async fn start_plan(
             &payments.public_url,
         )
         .await
-    {
-        Ok((_, checkout)) => leptos_axum::redirect(&checkout.url),
-        Err(e) => {
-            tracing::warn!("plan not started: {e}");
-            p::set_flash(&s, "unavailable").await?;
-            leptos_axum::redirect(&back);
-        }
-    }
-    Ok(())
+        .map(|(_, checkout)| checkout);
+    imp::go_to_checkout(&s, started, &back).await
 }
 
 /// Moves the next instalment to `date` (today pays it early).
@@ -628,18 +625,10 @@ pub async fn replace_card() -> Result<(), ServerFnError> {
         return Ok(());
     };
     let s = p::session().await?;
-    match accounts
+    let started = accounts
         .replace_plan_method(payments.gateway.as_ref(), id, &payments.public_url)
-        .await
-    {
-        Ok(checkout) => leptos_axum::redirect(&checkout.url),
-        Err(e) => {
-            tracing::warn!("card replacement not started: {e}");
-            p::set_flash(&s, "unavailable").await?;
-            leptos_axum::redirect("/plan");
-        }
-    }
-    Ok(())
+        .await;
+    imp::go_to_checkout(&s, started, "/plan").await
 }
 
 /// Cancels the plan: no further instalment is charged.

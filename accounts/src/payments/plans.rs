@@ -144,12 +144,36 @@ impl Accounts {
             tx.commit().await?;
             id
         });
+        let checkout = self
+            .open_setup(
+                gateway,
+                account,
+                plan_id,
+                c,
+                &format!("{public_url}/plan?cancelled=1"),
+                public_url,
+            )
+            .await?;
+        Ok((plan_id, checkout))
+    }
+
+    /// Opens the processor's page to save a card for a plan and remembers the page, so its
+    /// completion event finds the plan.
+    async fn open_setup(
+        &self,
+        gateway: &dyn PaymentGateway,
+        account: AccountId,
+        plan_id: i64,
+        currency: Currency,
+        cancel_url: &str,
+        public_url: &str,
+    ) -> Result<Checkout> {
         let req = CheckoutRequest::Setup {
             account,
             plan_id,
-            currency: c,
+            currency,
             success_url: format!("{public_url}/plan?saved=1"),
-            cancel_url: format!("{public_url}/plan?cancelled=1"),
+            cancel_url: cancel_url.to_string(),
         };
         let checkout = gateway
             .checkout(&req)
@@ -162,7 +186,7 @@ impl Accounts {
                 .execute(pool)
                 .await?;
         });
-        Ok((plan_id, checkout))
+        Ok(checkout)
     }
 
     /// Opens the processor's page to save a different card for the account's active plan
@@ -179,25 +203,15 @@ impl Accounts {
             .filter(|p| p.status == "active")
             .ok_or(Error::NotFound("active plan"))?;
         let c = self.account_currency(account).await?;
-        let req = CheckoutRequest::Setup {
+        self.open_setup(
+            gateway,
             account,
-            plan_id: plan.id,
-            currency: c,
-            success_url: format!("{public_url}/plan?saved=1"),
-            cancel_url: format!("{public_url}/plan"),
-        };
-        let checkout = gateway
-            .checkout(&req)
-            .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?;
-        with_db!(&self.db, pool => {
-            sqlx::query("UPDATE plans SET setup_ref = $1 WHERE id = $2")
-                .bind(&checkout.id)
-                .bind(plan.id)
-                .execute(pool)
-                .await?;
-        });
-        Ok(checkout)
+            plan.id,
+            c,
+            &format!("{public_url}/plan"),
+            public_url,
+        )
+        .await
     }
 
     /// The account's latest plan that was not cancelled before it started.
