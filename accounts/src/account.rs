@@ -196,7 +196,7 @@ impl Accounts {
         details: &str,
     ) -> Result<i64> {
         let now = self.clock.now();
-        Ok(with_db!(&self.db, pool => {
+        let id = with_db!(&self.db, pool => {
             sqlx::query_scalar(
                 "INSERT INTO disputes (account_id, reason, details, status, opened_at)
                  VALUES ($1, $2, $3, 'open', $4) RETURNING id",
@@ -207,7 +207,11 @@ impl Accounts {
             .bind(now)
             .fetch_one(pool)
             .await?
-        }))
+        });
+        // Collection stops until the agency answers: nothing already queued goes either.
+        self.cancel_pending(account, crate::messaging::Cancel::Collection)
+            .await?;
+        Ok(id)
     }
 
     /// How many disputes are open on an account.

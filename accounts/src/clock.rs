@@ -41,3 +41,21 @@ impl Clock for FixedClock {
         *self.0.lock().expect("clock lock")
     }
 }
+
+/// The system clock moved to start at a chosen instant, then running at normal speed: for
+/// demos and end-to-end tests that need a particular local time of day.
+#[derive(Debug, Clone, Copy)]
+pub struct OffsetClock(chrono::Duration);
+
+impl OffsetClock {
+    /// A clock that reads `start` now and runs forward from there.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        OffsetClock(start - Utc::now())
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.0
+    }
+}

@@ -3,6 +3,7 @@
 //! `domain::compliance`, and appends every decision with its reasons and a replayable
 //! snapshot of the facts to the decision log.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -11,11 +12,12 @@ use domain::compliance::{
     self, wire, AreaCode, Channel, ChannelSet, ConsumerFacts, ContactEvent, ContactQuestion,
     DebtFacts, Direction, LocalRange, Policy, Purpose,
 };
-use domain::{AccountId, Actor, AgencyId};
+use domain::{AccountId, Actor, AgencyId, UsState};
 use serde::Serialize;
 
 use crate::db::with_db;
 use crate::error::{Error, Result};
+use crate::messaging::Cancel;
 use crate::Accounts;
 
 /// A hold the agency (or the reply classifier) sets on an account.
@@ -141,6 +143,13 @@ fn corrupt(e: impl fmt::Display) -> Error {
 }
 
 #[derive(sqlx::FromRow)]
+struct ConsentRowWithId {
+    account_id: i64,
+    #[sqlx(flatten)]
+    row: ConsentRow,
+}
+
+#[derive(sqlx::FromRow)]
 struct ConsentRow {
     channel: String,
     consented: bool,
@@ -182,6 +191,70 @@ impl From<DecisionRow> for LoggedDecision {
     }
 }
 
+/// The list of ids as a JSON array, bound as one text parameter on both engines.
+pub(crate) fn ids_json(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 8 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
+/// `IN` operand reading the ids of [`ids_json`] from parameter `$1`.
+pub(crate) fn in_list(engine: crate::Engine) -> &'static str {
+    match engine {
+        crate::Engine::Sqlite => "(SELECT value FROM json_each($1))",
+        crate::Engine::Postgres => "(SELECT jsonb_array_elements_text($1::jsonb)::bigint)",
+    }
+}
+
+/// What the compliance engine needs to know of one account, whatever the medium.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountFacts {
+    /// The agency collecting it.
+    pub agency: AgencyId,
+    /// The debtor's first name (for templates).
+    pub first_name: String,
+    /// The debtor's phone.
+    pub phone: Option<String>,
+    /// The debtor's language.
+    pub language: domain::Language,
+    /// Everything about the consumer but `opted_out_at`, which depends on the medium.
+    pub consumer: ConsumerFacts,
+    /// When each opted-out medium was opted out of.
+    pub opted_out_at: Vec<(Channel, Option<DateTime<Utc>>)>,
+    /// A dispute waits for an answer.
+    pub dispute_open: bool,
+    /// The recent contact history.
+    pub history: Vec<ContactEvent>,
+}
+
+impl AccountFacts {
+    /// The question for a message on `channel` for `purpose`.
+    pub fn question(&self, channel: Channel, purpose: Purpose) -> ContactQuestion {
+        let mut consumer = self.consumer.clone();
+        consumer.opted_out_at = self
+            .opted_out_at
+            .iter()
+            .find(|(c, _)| *c == channel)
+            .and_then(|(_, at)| *at);
+        ContactQuestion {
+            channel,
+            purpose,
+            consumer,
+            debt: DebtFacts {
+                dispute_open: self.dispute_open,
+            },
+            history: self.history.clone(),
+        }
+    }
+}
+
 impl Accounts {
     /// Sets a hold on an account; refuses a second active hold of the same kind.
     pub async fn set_hold(
@@ -209,7 +282,11 @@ impl Accounts {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Invalid(
                 format!("the account already has an active {kind} hold"),
             )),
-            other => Ok(other?),
+            other => {
+                let id = other?;
+                self.cancel_pending(account, Cancel::Hold).await?;
+                Ok(id)
+            }
         }
     }
 
@@ -342,6 +419,10 @@ impl Accounts {
             }
             tx.commit().await?;
         });
+        if matches!(change, ConsentChange::OptOut | ConsentChange::Refuse) {
+            self.cancel_pending(account, Cancel::Channel(channel))
+                .await?;
+        }
         Ok(())
     }
 
@@ -413,114 +494,172 @@ impl Accounts {
         purpose: Purpose,
         now: DateTime<Utc>,
     ) -> Result<(AgencyId, ContactQuestion)> {
-        let record = self.account(account).await?;
-        let prefs = self.contact_preferences(account).await?;
-        let holds = self.active_holds(account).await?;
-        let disputes = self.open_disputes(account).await?;
-        let consents: Vec<ConsentRow> = with_db!(&self.db, pool => {
-            sqlx::query_as(
-                "SELECT channel, consented, opted_out, opted_out_at, refused
-                 FROM channel_consents WHERE account_id = $1",
-            )
-            .bind(account.0)
-            .fetch_all(pool)
-            .await?
-        });
-        let mut consented = ChannelSet::EMPTY;
-        let mut opted_out = ChannelSet::EMPTY;
-        let mut refused = ChannelSet::EMPTY;
-        let mut opted_out_at = None;
-        if record.sms_consent {
-            consented.insert(Channel::Sms);
-        }
-        for ConsentRow {
-            channel: name,
-            consented: yes,
-            opted_out: out,
-            opted_out_at: out_at,
-            refused: no,
-        } in consents
-        {
-            let ch: Channel = name.parse().map_err(Error::Corrupt)?;
-            if yes {
-                consented.insert(ch);
-            }
-            if out {
-                opted_out.insert(ch);
-                if ch == channel {
-                    opted_out_at = out_at;
-                }
-            }
-            if no {
-                refused.insert(ch);
-            }
-        }
-        let history = self.recent_history(account, now).await?;
-        let consumer = ConsumerFacts {
-            area_code: match &record.phone {
-                Some(p) => AreaCode::of_e164(p.as_str()).map_err(Error::Corrupt)?,
-                None => None,
-            },
-            state: Some(record.address.state()),
-            postal_code: Some(record.address.postal_code().clone()),
-            time_zone: prefs.time_zone.or(record.time_zone),
-            inconvenient_times: prefs.inconvenient_times,
-            refused_channels: refused,
-            consented,
-            opted_out,
-            opted_out_at,
-            attorney_represented: holds.contains(&HoldKind::Attorney),
-            cease_requested: holds.contains(&HoldKind::Cease),
-            bankruptcy: holds.contains(&HoldKind::Bankruptcy),
-            deceased: holds.contains(&HoldKind::Deceased),
-        };
-        Ok((
-            record.agency_id,
-            ContactQuestion {
-                channel,
-                purpose,
-                consumer,
-                debt: DebtFacts {
-                    dispute_open: disputes > 0,
-                },
-                history,
-            },
-        ))
+        let mut facts = self.load_facts(&[account.0], now).await?;
+        let facts = facts.remove(&account.0).ok_or(Error::NotFound("account"))?;
+        Ok((facts.agency, facts.question(channel, purpose)))
     }
 
-    /// The history the rules look at: every message of the last 8 days, plus the latest
-    /// earlier outbound one (which decides initial vs. subsequent disclosure).
-    async fn recent_history(
+    /// The facts of many accounts at once, in a fixed number of queries: what the
+    /// scheduling run reads for each batch, and what a single decision reads for one.
+    pub(crate) async fn load_facts(
         &self,
-        account: AccountId,
+        ids: &[i64],
         now: DateTime<Utc>,
-    ) -> Result<Vec<ContactEvent>> {
+    ) -> Result<HashMap<i64, AccountFacts>> {
+        let list = ids_json(ids);
+        let set = in_list(self.engine());
         let since = now - Duration::days(8);
-        let rows: Vec<(DateTime<Utc>, String, String, String)> = with_db!(&self.db, pool => {
-            let mut rows: Vec<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
-                "SELECT at, channel, direction, purpose FROM contact_events
-                 WHERE account_id = $1 AND at > $2 AND at <= $3 ORDER BY at",
-            )
-            .bind(account.0)
+        type AccountCols = (
+            i64,
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+            String,
+            bool,
+        );
+        type EventCols = (i64, DateTime<Utc>, String, String, String);
+        let (accounts, prefs, holds, disputes, consents, recent, older) = with_db!(&self.db, pool => {
+            let accounts: Vec<AccountCols> = sqlx::query_as(&format!(
+                "SELECT id, agency_id, first_name, phone, state, postal_code, time_zone, language,
+                        sms_consent
+                 FROM accounts WHERE id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            let prefs: Vec<(i64, Option<String>, String)> = sqlx::query_as(&format!(
+                "SELECT account_id, time_zone, inconvenient_times FROM contact_preferences
+                 WHERE account_id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            let holds: Vec<(i64, String)> = sqlx::query_as(&format!(
+                "SELECT account_id, kind FROM holds WHERE cleared_at IS NULL AND account_id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            let disputes: Vec<i64> = sqlx::query_scalar(&format!(
+                "SELECT DISTINCT account_id FROM disputes WHERE status = 'open' AND account_id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            let consents: Vec<(i64, ConsentRow)> = sqlx::query_as::<_, ConsentRowWithId>(&format!(
+                "SELECT account_id, channel, consented, opted_out, opted_out_at, refused
+                 FROM channel_consents WHERE account_id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.account_id, r.row))
+            .collect();
+            let recent: Vec<EventCols> = sqlx::query_as(&format!(
+                "SELECT account_id, at, channel, direction, purpose FROM contact_events
+                 WHERE account_id IN {set} AND at > $2 AND at <= $3 ORDER BY at"
+            ))
+            .bind(&list)
             .bind(since)
             .bind(now)
             .fetch_all(pool)
             .await?;
-            let older: Option<(DateTime<Utc>, String, String, String)> = sqlx::query_as(
-                "SELECT at, channel, direction, purpose FROM contact_events
-                 WHERE account_id = $1 AND at <= $2 AND direction = 'outbound'
-                 ORDER BY at DESC LIMIT 1",
-            )
-            .bind(account.0)
+            // The latest earlier outbound message decides initial vs. subsequent disclosure.
+            let older: Vec<EventCols> = sqlx::query_as(&format!(
+                "SELECT e.account_id, e.at, e.channel, e.direction, e.purpose
+                 FROM contact_events e JOIN (
+                     SELECT account_id, MAX(at) AS last FROM contact_events
+                     WHERE account_id IN {set} AND direction = 'outbound' AND at <= $2
+                     GROUP BY account_id
+                 ) l ON l.account_id = e.account_id AND e.at = l.last
+                 WHERE e.direction = 'outbound'"
+            ))
+            .bind(&list)
             .bind(since)
-            .fetch_optional(pool)
+            .fetch_all(pool)
             .await?;
-            rows.extend(older);
-            rows
+            (accounts, prefs, holds, disputes, consents, recent, older)
         });
-        rows.into_iter()
-            .map(|(at, channel, direction, purpose)| {
-                Ok(ContactEvent {
+        let mut out: HashMap<i64, AccountFacts> = HashMap::with_capacity(accounts.len());
+        for (id, agency, first_name, phone, state, postal, tz, language, sms_consent) in accounts {
+            let mut consented = ChannelSet::EMPTY;
+            if sms_consent {
+                consented.insert(Channel::Sms);
+            }
+            let state: UsState = state.parse().map_err(corrupt)?;
+            out.insert(
+                id,
+                AccountFacts {
+                    agency: AgencyId(agency),
+                    first_name,
+                    language: language.parse().map_err(corrupt)?,
+                    consumer: ConsumerFacts {
+                        area_code: match &phone {
+                            Some(p) => AreaCode::of_e164(p).map_err(Error::Corrupt)?,
+                            None => None,
+                        },
+                        state: Some(state),
+                        postal_code: Some(domain::PostalCode::parse(&postal).map_err(corrupt)?),
+                        time_zone: tz.as_deref().map(str::parse).transpose().map_err(corrupt)?,
+                        consented,
+                        ..ConsumerFacts::default()
+                    },
+                    phone,
+                    opted_out_at: Vec::new(),
+                    dispute_open: false,
+                    history: Vec::new(),
+                },
+            );
+        }
+        for (id, tz, ranges) in prefs {
+            if let Some(f) = out.get_mut(&id) {
+                if let Some(tz) = tz {
+                    f.consumer.time_zone = Some(tz.parse().map_err(corrupt)?);
+                }
+                f.consumer.inconvenient_times = parse_ranges(&ranges)?;
+            }
+        }
+        for (id, kind) in holds {
+            if let Some(f) = out.get_mut(&id) {
+                match kind.parse::<HoldKind>()? {
+                    HoldKind::Attorney => f.consumer.attorney_represented = true,
+                    HoldKind::Cease => f.consumer.cease_requested = true,
+                    HoldKind::Bankruptcy => f.consumer.bankruptcy = true,
+                    HoldKind::Deceased => f.consumer.deceased = true,
+                }
+            }
+        }
+        for id in disputes {
+            if let Some(f) = out.get_mut(&id) {
+                f.dispute_open = true;
+            }
+        }
+        for (id, row) in consents {
+            if let Some(f) = out.get_mut(&id) {
+                let ch: Channel = row.channel.parse().map_err(Error::Corrupt)?;
+                if row.consented {
+                    f.consumer.consented.insert(ch);
+                }
+                if row.opted_out {
+                    f.consumer.opted_out.insert(ch);
+                    f.opted_out_at.push((ch, row.opted_out_at));
+                }
+                if row.refused {
+                    f.consumer.refused_channels.insert(ch);
+                }
+            }
+        }
+        let mut seen_older = std::collections::HashSet::new();
+        for (id, at, channel, direction, purpose) in recent
+            .into_iter()
+            .chain(older.into_iter().filter(|e| seen_older.insert(e.0)))
+        {
+            if let Some(f) = out.get_mut(&id) {
+                f.history.push(ContactEvent {
                     at,
                     channel: channel.parse().map_err(Error::Corrupt)?,
                     direction: match direction.as_str() {
@@ -528,9 +667,10 @@ impl Accounts {
                         _ => Direction::Outbound,
                     },
                     purpose: purpose.parse().map_err(Error::Corrupt)?,
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Decides whether a message may go to `account` now, and logs the decision.

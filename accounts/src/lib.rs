@@ -11,6 +11,7 @@ pub mod demo;
 mod error;
 pub mod import;
 mod ledger;
+pub mod messaging;
 pub mod payments;
 pub mod portal;
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 pub use account::AccountRecord;
 pub use agency::Agency;
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, OffsetClock, SystemClock};
 pub use compliance::{ConsentChange, ContactPreferences, HoldKind, LoggedDecision};
 pub use db::{redact_url, Engine};
 pub use error::{Error, Result};

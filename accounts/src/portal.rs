@@ -32,7 +32,7 @@ pub struct LinkToken(String);
 
 impl LinkToken {
     /// A fresh random token.
-    fn generate() -> LinkToken {
+    pub(crate) fn generate() -> LinkToken {
         let mut bytes = [0u8; 9];
         rand::rng().fill_bytes(&mut bytes);
         LinkToken(URL_SAFE_NO_PAD.encode(bytes))
@@ -53,7 +53,7 @@ impl LinkToken {
         &self.0
     }
 
-    fn hash(&self) -> String {
+    pub(crate) fn hash(&self) -> String {
         hash_hex(&self.0)
     }
 }

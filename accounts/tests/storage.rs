@@ -141,10 +141,19 @@ storage_suite!(
     webhook_events_in_any_order_and_repeated_converge,
     a_new_instalment_amount_recuts_the_rest_of_the_plan,
     a_new_card_fixes_a_failing_plan,
+    a_cadence_queues_each_step_once_with_its_decision,
+    quiet_hours_defer_and_holds_deny_with_a_logged_reason,
+    the_outbox_sends_at_most_once,
+    parallel_runs_produce_each_message_once,
+    replies_are_understood_acted_on_and_answered,
+    payment_messages_are_decided_and_queued_once,
+    queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
 );
 
 #[path = "storage/compliance.rs"]
 mod compliance;
+#[path = "storage/messaging.rs"]
+mod messaging;
 #[path = "storage/payments.rs"]
 mod payments;
 #[path = "storage/portal.rs"]
@@ -152,6 +161,13 @@ mod portal;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
+};
+use messaging::{
+    a_cadence_queues_each_step_once_with_its_decision, parallel_runs_produce_each_message_once,
+    payment_messages_are_decided_and_queued_once,
+    queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
+    quiet_hours_defer_and_holds_deny_with_a_logged_reason,
+    replies_are_understood_acted_on_and_answered, the_outbox_sends_at_most_once,
 };
 use payments::{
     a_new_card_fixes_a_failing_plan, a_new_instalment_amount_recuts_the_rest_of_the_plan,

@@ -7,10 +7,12 @@ pub mod contact;
 pub mod ids;
 pub mod itemization;
 pub mod ledger;
+pub mod messaging;
 pub mod money;
 pub mod payment;
 pub mod person;
 pub mod placement;
+pub mod reply;
 
 pub use contact::{Email, Language, PhoneE164, PostalAddress, PostalCode, UsState};
 pub use ids::{AccountId, AccountRef, AgencyId};

@@ -60,6 +60,10 @@ export async function startServer(extra = {}) {
     settle(...args) {
       return execFileSync(bin, args, { cwd: root, env, encoding: 'utf8' });
     },
+    /** Runs a `settle` subcommand on the same database with `more` settings on top. */
+    settleWith(more, ...args) {
+      return execFileSync(bin, args, { cwd: root, env: { ...env, ...more }, encoding: 'utf8' });
+    },
     /** A fresh portal link to a demo account. */
     link(reference) {
       return this.settle('link', '--account', reference).split(' ')[1];

@@ -45,6 +45,15 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::payments_cli::PaymentsCommand,
     },
+    /// Messaging: one pass now, the inbox, the benchmark.
+    Messages {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::messaging_cli::MessagesCommand,
+    },
+    /// Run the background worker alone (plan charges, reminders, sending), without the web
+    /// server: for layouts with separate worker processes.
+    Worker,
 }
 
 /// Arguments of `import`.
@@ -155,7 +164,7 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
 }
 
 /// The process's peak resident memory in MiB, from /proc (Linux only).
-fn peak_memory_mib() -> Option<u64> {
+pub(crate) fn peak_memory_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

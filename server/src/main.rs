@@ -7,6 +7,9 @@ mod bench;
 mod bench_data;
 mod cli;
 mod compliance;
+mod messaging;
+mod messaging_bench;
+mod messaging_cli;
 mod payments;
 mod payments_cli;
 mod portal;
@@ -51,6 +54,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Link(args) => cli::link(&settings, args).await,
         Command::Compliance { command } => compliance::run(&settings, command).await,
         Command::Payments { command } => payments_cli::run(&settings, command).await,
+        Command::Messages { command } => messaging_cli::run(&settings, command).await,
+        Command::Worker => messaging_cli::worker(settings).await,
     }
 }
 
@@ -70,7 +75,11 @@ pub(crate) async fn connect(settings: &Settings) -> anyhow::Result<Accounts> {
             }
         }
     }
-    Accounts::connect(url, Arc::new(SystemClock))
+    let clock: Arc<dyn accounts::Clock> = match settings.clock_start {
+        Some(start) => Arc::new(accounts::OffsetClock::starting_at(start)),
+        None => Arc::new(SystemClock),
+    };
+    Accounts::connect(url, clock)
         .await
         .with_context(|| format!("connecting to {:?}", settings.database_url))
 }

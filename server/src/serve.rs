@@ -50,6 +50,13 @@ pub async fn router(
     } else {
         Router::new()
     };
+    // The demo phone shows every text and takes replies for any number: only on a demo
+    // database, never next to a real provider.
+    let demo_phone = if settings.twilio_account_sid.is_none() && settings.seed_demo() {
+        crate::messaging::demo_phone_router(settings).with_state(accounts.clone())
+    } else {
+        Router::new()
+    };
     Ok(Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -71,12 +78,14 @@ pub async fn router(
         .with_state(leptos_options)
         .merge(links)
         .merge(demo)
+        .merge(demo_phone)
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
         .merge(crate::api::router())
-        .merge(crate::payments::stripe_router(accounts.clone(), settings)?))
+        .merge(crate::payments::stripe_router(accounts.clone(), settings)?)
+        .merge(crate::messaging::twilio_router(accounts.clone(), settings)))
 }
 
 /// Ready when the database answers and its schema is the one this build expects.
@@ -127,6 +136,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         gateway.clone(),
         Duration::from_secs(settings.worker_interval_secs.max(1)),
     ));
+    let sms = crate::messaging::sms_gateway(&settings)?;
+    tracing::info!(transport = sms.name(), "text messages");
+    tokio::spawn(crate::messaging::run_worker(
+        accounts.clone(),
+        sms,
+        settings.clone(),
+    ));
     let app = router(accounts.clone(), gateway, options, &settings).await?;
     axum::serve(
         listener,
@@ -150,7 +166,8 @@ pub fn gateway(settings: &Settings) -> anyhow::Result<Arc<dyn PaymentGateway>> {
     })
 }
 
-async fn shutdown() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:data/settle.db";
 
 /// A database URL; it may hold a password, so Debug and logs show it redacted.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseUrl(SecretString);
 
@@ -47,7 +47,7 @@ pub enum LogFormat {
 }
 
 /// Everything Settle can be configured with. Each field is also `SETTLE_<FIELD>`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `sqlite:PATH` (embedded default) or `postgres://user:pass@host/db`.
@@ -76,6 +76,41 @@ pub struct Settings {
     pub stripe_api_url: String,
     /// Seconds between passes of the worker that charges due plan instalments.
     pub worker_interval_secs: u64,
+    /// Seconds between messaging passes (a scheduling run, then sending the outbox).
+    pub messaging_interval_secs: u64,
+    /// Twilio account sid (`AC...`). Unset: the demo transport keeps texts on this machine
+    /// and shows them at `/demo/phone`.
+    pub twilio_account_sid: Option<String>,
+    /// Twilio auth token: authenticates API calls and checks webhook signatures.
+    pub twilio_auth_token: Option<SecretString>,
+    /// The sending number (E.164) or messaging service sid.
+    #[serde(deserialize_with = "number_or_text")]
+    pub sms_from: String,
+    /// Twilio's API address (tests point it at a local fake).
+    pub twilio_api_url: String,
+    /// Messages per second from one sender (Twilio long codes: 1); 0 lifts the limit.
+    pub sms_per_second: u32,
+    /// Seconds after which a message claimed but never recorded as sent is marked for
+    /// review (a worker crashed mid-send).
+    pub outbox_lease_secs: u64,
+    /// Demos and end-to-end tests only: the instant (RFC 3339) the clock starts at; it runs
+    /// forward from there.
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Environment values are parsed as TOML, so `+15005550006` arrives as a number: read it
+/// back as the E.164 text it was.
+fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Text(t) => t,
+        Raw::Number(n) => format!("+{n}"),
+    })
 }
 
 impl Default for Settings {
@@ -93,6 +128,14 @@ impl Default for Settings {
             stripe_webhook_secret: None,
             stripe_api_url: "https://api.stripe.com".to_string(),
             worker_interval_secs: 60,
+            messaging_interval_secs: 60,
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            sms_from: "+15005550006".to_string(),
+            twilio_api_url: "https://api.twilio.com".to_string(),
+            sms_per_second: 1,
+            outbox_lease_secs: 120,
+            clock_start: None,
         }
     }
 }
@@ -145,6 +188,13 @@ mod tests {
             jail.set_env("SETTLE_TEST_DATABASE_URL", "ignored");
             let s = Settings::load(Some(Path::new("custom.toml"))).map_err(|e| *e)?;
             assert_eq!(s.listen.port(), 5000);
+            // A phone number in the environment stays a phone number.
+            jail.set_env("SETTLE_SMS_FROM", "+15005550006");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.sms_from, "+15005550006");
+            jail.set_env("SETTLE_SMS_FROM", "MG0123456789abcdef0123456789abcdef");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(s.sms_from, "MG0123456789abcdef0123456789abcdef");
             Ok(())
         });
     }

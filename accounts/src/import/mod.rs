@@ -159,6 +159,7 @@ impl Accounts {
     async fn finish_import_run(&self, report: &ImportReport) -> Result<()> {
         let now = self.clock.now();
         with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE import_runs SET finished_at = $1, imported = $2, unchanged = $3, rejected = $4
                  WHERE id = $5",
@@ -168,8 +169,18 @@ impl Accounts {
             .bind(report.unchanged as i64)
             .bind(report.rejected as i64)
             .bind(report.run_id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            // New placements start their reminder cadence at step 0, due from placement.
+            sqlx::query(
+                "INSERT INTO reminder_schedule (account_id, step, due_at, channel)
+                 SELECT id, 0, placed_at, 'sms' FROM accounts WHERE import_run_id = $1
+                 ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(report.run_id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -1,0 +1,472 @@
+//! Messaging: cadences, the scheduling run that asks the compliance engine and fills the
+//! outbox, the sending worker, and replies from debtors.
+//!
+//! Every outbound message is a compliance decision first. The decision, the outbox row,
+//! the contact-history entry and the portal link it carries are written in one
+//! transaction ([`Write`] lists, applied by `apply_writes!`), so a message exists only
+//! with the decision that allowed it, and a decision that allowed a message always has it.
+
+mod demo;
+mod inbound;
+mod outbox;
+mod port;
+mod run;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::compliance::{self, wire, Channel, Decision, Direction, Policy, Verdict};
+use domain::messaging::{compose, Cadence, MessageKind, TemplateVars};
+use domain::{AccountId, Actor, AgencyId};
+
+use crate::compliance::AccountFacts;
+use crate::db::with_db;
+use crate::portal::LinkToken;
+use crate::{Accounts, Error, Result};
+
+pub use demo::DemoSms;
+pub use inbound::{InboundOutcome, InboundSms, InboxMessage};
+pub use outbox::{OutboxMessage, OutboxStatus, SendReport, SenderOptions};
+pub use port::{OutboundSms, SendOutcome, SmsFuture, SmsGateway};
+pub use run::{RunOptions, RunReport};
+
+/// One row to write in a messaging transaction, in order.
+#[derive(Debug, Clone)]
+pub(crate) enum Write {
+    /// A compliance decision; later `Outbox` rows refer to the latest one.
+    Decision {
+        agency: i64,
+        account: i64,
+        channel: Channel,
+        purpose: &'static str,
+        verdict: &'static str,
+        reasons: String,
+        citations: String,
+        next_allowed_at: Option<DateTime<Utc>>,
+        required_content: String,
+        facts: String,
+    },
+    /// A portal link carried by the message.
+    Link {
+        account: i64,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// The message itself, allowed by the latest decision.
+    Outbox {
+        account: i64,
+        channel: Channel,
+        kind: MessageKind,
+        recipient: String,
+        body: String,
+        dedupe_key: String,
+    },
+    /// The message in the contact history the engine counts.
+    Contact {
+        account: i64,
+        channel: Channel,
+        direction: Direction,
+        purpose: &'static str,
+    },
+    /// The account's cadence moves to `step`, due at `due_at`; `None` ends it.
+    Schedule {
+        account: i64,
+        next: Option<(i64, DateTime<Utc>)>,
+    },
+    /// A message request is done (`handled`), or waits until `not_before`.
+    Request {
+        id: i64,
+        handled: bool,
+        not_before: Option<DateTime<Utc>>,
+    },
+}
+
+/// Runs a list of [`Write`]s on an open transaction `$tx` (either engine), at `$now`.
+macro_rules! apply_writes {
+    ($tx:expr, $writes:expr, $now:expr) => {{
+        let mut decision_id: i64 = 0;
+        for w in $writes {
+            match w {
+                Write::Decision {
+                    agency,
+                    account,
+                    channel,
+                    purpose,
+                    verdict,
+                    reasons,
+                    citations,
+                    next_allowed_at,
+                    required_content,
+                    facts,
+                } => {
+                    decision_id = sqlx::query_scalar(
+                        "INSERT INTO compliance_decisions (agency_id, account_id, decided_at,
+                            channel, purpose, decision, reasons, citations, next_allowed_at,
+                            required_content, facts)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                    )
+                    .bind(agency)
+                    .bind(account)
+                    .bind($now)
+                    .bind(channel.as_str())
+                    .bind(purpose)
+                    .bind(verdict)
+                    .bind(reasons)
+                    .bind(citations)
+                    .bind(next_allowed_at)
+                    .bind(required_content)
+                    .bind(facts)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                }
+                Write::Link {
+                    account,
+                    token_hash,
+                    expires_at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(account)
+                    .bind(token_hash)
+                    .bind($now)
+                    .bind(expires_at)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Write::Outbox {
+                    account,
+                    channel,
+                    kind,
+                    recipient,
+                    body,
+                    dedupe_key,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO outbox (account_id, decision_id, channel, kind, recipient,
+                            body, dedupe_key, status, priority, created_at, not_before, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $9, $8, $8, $8)",
+                    )
+                    .bind(account)
+                    .bind(decision_id)
+                    .bind(channel.as_str())
+                    .bind(kind.as_str())
+                    .bind(recipient)
+                    .bind(body)
+                    .bind(dedupe_key)
+                    .bind($now)
+                    .bind($crate::messaging::priority(kind))
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Write::Contact {
+                    account,
+                    channel,
+                    direction,
+                    purpose,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO contact_events (account_id, at, channel, direction, purpose)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(account)
+                    .bind($now)
+                    .bind(channel.as_str())
+                    .bind(direction.as_str())
+                    .bind(purpose)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Write::Schedule {
+                    account,
+                    next: Some((step, due_at)),
+                } => {
+                    sqlx::query(
+                        "UPDATE reminder_schedule SET step = $2, due_at = $3 WHERE account_id = $1",
+                    )
+                    .bind(account)
+                    .bind(step)
+                    .bind(due_at)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Write::Schedule {
+                    account,
+                    next: None,
+                } => {
+                    sqlx::query("DELETE FROM reminder_schedule WHERE account_id = $1")
+                        .bind(account)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                Write::Request {
+                    id,
+                    handled,
+                    not_before,
+                } => {
+                    sqlx::query(
+                        "UPDATE message_requests
+                         SET handled_at = CASE WHEN $2 THEN $3 ELSE handled_at END, not_before = $4
+                         WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(handled)
+                    .bind($now)
+                    .bind(not_before)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+            }
+        }
+    }};
+}
+pub(crate) use apply_writes;
+
+/// How soon a kind of message must go: answers and confirmations first (an opt-out
+/// confirmation is due within minutes), then receipts, then reminders.
+pub(crate) fn priority(kind: MessageKind) -> i16 {
+    match kind.purpose() {
+        domain::compliance::Purpose::Reply
+        | domain::compliance::Purpose::OptOutConfirmation
+        | domain::compliance::Purpose::CeaseConfirmation => 0,
+        domain::compliance::Purpose::Receipt => 1,
+        _ => 2,
+    }
+}
+
+/// What every message needs besides the account's facts: the agency's name, policy and
+/// cadence, read once per run and per agency.
+#[derive(Debug, Clone)]
+pub(crate) struct AgencyContext {
+    pub name: String,
+    pub policy: Policy,
+    pub cadence: Cadence,
+}
+
+/// Where links point and how long they work.
+#[derive(Debug, Clone)]
+pub struct LinkSettings {
+    /// The portal's public address (`https://pay.example.com`), without a trailing slash.
+    pub public_url: String,
+    /// How long a link in a message works.
+    pub ttl: Duration,
+}
+
+/// The decision for one message and, when allowed, the rows that send it.
+pub(crate) struct Drafted {
+    pub decision: Decision,
+    pub writes: Vec<Write>,
+}
+
+/// Decides one message and drafts its rows: the decision always; on allow the link, the
+/// outbox row and the contact-history entry.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn draft(
+    account: i64,
+    facts: &AccountFacts,
+    agency: &AgencyContext,
+    channel: Channel,
+    kind: MessageKind,
+    dedupe_key: String,
+    links: &LinkSettings,
+    now: DateTime<Utc>,
+) -> Result<Drafted> {
+    let purpose = kind.purpose();
+    let question = facts.question(channel, purpose);
+    let decision = compliance::decide(&question, &agency.policy, now);
+    let facts_json = wire::question_to_value(
+        &serde_json::Value::String(format!("account:{account}")),
+        &question,
+        now,
+    )
+    .to_string();
+    let mut writes = vec![Write::Decision {
+        agency: facts.agency.0,
+        account,
+        channel,
+        purpose: purpose.as_str(),
+        verdict: decision.verdict.as_str(),
+        reasons: decision.reason_codes().join(","),
+        citations: decision.citations().join(" | "),
+        next_allowed_at: decision.next_allowed_at,
+        required_content: decision
+            .required_content
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(","),
+        facts: facts_json,
+    }];
+    if decision.verdict != Verdict::Allow {
+        return Ok(Drafted { decision, writes });
+    }
+    let recipient = match channel {
+        Channel::Sms => facts.phone.clone(),
+        _ => None,
+    }
+    .ok_or_else(|| Error::Invalid(format!("account {account} has no address for {channel}")))?;
+    let template = agency.cadence.template(kind, facts.language);
+    let link = if template.contains("{link}") {
+        let token = LinkToken::generate();
+        writes.push(Write::Link {
+            account,
+            token_hash: token.hash(),
+            expires_at: now + links.ttl,
+        });
+        format!("{}/l/{}", links.public_url, token.expose())
+    } else {
+        String::new()
+    };
+    let vars = TemplateVars {
+        name: &facts.first_name,
+        agency: &agency.name,
+        help: &agency.cadence.help_contact,
+        link: &link,
+    };
+    let body = compose(template, &vars, &decision.required_content, facts.language)
+        .map_err(|v| Error::Corrupt(format!("template {}: {v}", kind.as_str())))?;
+    writes.push(Write::Outbox {
+        account,
+        channel,
+        kind,
+        recipient,
+        body,
+        dedupe_key,
+    });
+    // Counted when queued, not when delivered: a cap must hold even if several messages
+    // are queued before the first one leaves.
+    writes.push(Write::Contact {
+        account,
+        channel,
+        direction: Direction::Outbound,
+        purpose: purpose.as_str(),
+    });
+    Ok(Drafted { decision, writes })
+}
+
+impl Accounts {
+    /// The agency's cadence and texts (the defaults unless it saved its own).
+    pub async fn cadence(&self, agency: AgencyId) -> Result<Cadence> {
+        let json: Option<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT cadence FROM messaging_settings WHERE agency_id = $1")
+                .bind(agency.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        match json {
+            None => Ok(Cadence::default()),
+            Some(j) => serde_json::from_str(&j).map_err(|e| Error::Corrupt(e.to_string())),
+        }
+    }
+
+    /// Saves an agency's cadence and texts after checking them.
+    pub async fn set_cadence(&self, agency: AgencyId, cadence: Cadence, by: &Actor) -> Result<()> {
+        let cadence = cadence
+            .validate()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let json = serde_json::to_string(&cadence).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let now = self.clock.now();
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO messaging_settings (agency_id, cadence, updated_by, updated_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agency_id) DO UPDATE SET cadence = excluded.cadence,
+                    updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(agency.0)
+            .bind(&json)
+            .bind(by.to_string())
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Name, policy and cadence of an agency, cached in `cache` for the rest of a run.
+    pub(crate) async fn agency_context<'c>(
+        &self,
+        agency: AgencyId,
+        cache: &'c mut HashMap<i64, AgencyContext>,
+    ) -> Result<&'c AgencyContext> {
+        Ok(match cache.entry(agency.0) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let name: Option<String> = with_db!(&self.db, pool => {
+                    sqlx::query_scalar("SELECT name FROM agencies WHERE id = $1")
+                        .bind(agency.0)
+                        .fetch_optional(pool)
+                        .await?
+                });
+                v.insert(AgencyContext {
+                    name: name.ok_or(Error::NotFound("agency"))?,
+                    policy: self.agency_policy(agency).await?,
+                    cadence: self.cadence(agency).await?,
+                })
+            }
+        })
+    }
+
+    /// Enrols an account in its agency's cadence at step 0, due at `due_at`; an account
+    /// already enrolled keeps its place (each step is produced once per account).
+    pub async fn start_cadence(&self, account: AccountId, due_at: DateTime<Utc>) -> Result<()> {
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "INSERT INTO reminder_schedule (account_id, step, due_at, channel)
+                 VALUES ($1, 0, $2, 'sms') ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(account.0)
+            .bind(due_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Cancels an account's messages still waiting in the outbox that `what` now forbids:
+    /// called in the same unit of work as an opt-out, a refused medium, a hold or a dispute.
+    pub(crate) async fn cancel_pending(&self, account: AccountId, what: Cancel) -> Result<u64> {
+        let now = self.clock.now();
+        let (filter, reason) = match what {
+            Cancel::Channel(Channel::Sms) => (
+                "channel = 'sms' AND kind <> 'opt_out_confirmation'",
+                "the debtor opted out of or refused this medium",
+            ),
+            Cancel::Channel(_) => return Ok(0),
+            Cancel::Hold => (
+                "kind NOT IN ('opt_out_confirmation')",
+                "a hold was set on the account",
+            ),
+            Cancel::Collection => (
+                "kind IN ('validation_link', 'reminder', 'instalment_due', 'instalment_failed',
+                    'plan_broken')",
+                "the debtor disputed the debt",
+            ),
+        };
+        let sql = format!(
+            "UPDATE outbox SET status = 'cancelled', error = $3, updated_at = $2
+             WHERE account_id = $1 AND status = 'pending' AND {filter}"
+        );
+        Ok(with_db!(&self.db, pool => {
+            sqlx::query(&sql)
+                .bind(account.0)
+                .bind(now)
+                .bind(reason)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+}
+
+/// Which waiting messages a change of the facts forbids.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cancel {
+    /// Everything on the medium but the opt-out confirmation.
+    Channel(Channel),
+    /// Everything but confirmations.
+    Hold,
+    /// Collection messages (a dispute).
+    Collection,
+}

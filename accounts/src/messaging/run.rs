@@ -1,0 +1,411 @@
+//! The scheduling run: finds every message that is due (cadence steps, instalments due
+//! soon, payment messages), asks the compliance engine, and writes each decision with its
+//! outbox row in one transaction per batch.
+//!
+//! Accounts are read in batches claimed from `reminder_schedule` by due time, so memory
+//! does not grow with the number of accounts. On PostgreSQL a batch is claimed with
+//! `FOR UPDATE SKIP LOCKED`, so several workers share a run without producing a message
+//! twice; on SQLite one worker runs (`BEGIN IMMEDIATE` serializes writers).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use domain::compliance::{Channel, ContactEvent, Direction, Verdict};
+use domain::messaging::MessageKind;
+use domain::AgencyId;
+use serde::Serialize;
+
+use super::{apply_writes, draft, AgencyContext, LinkSettings, Write};
+use crate::compliance::{ids_json, in_list};
+use crate::db::with_db;
+use crate::{Accounts, Engine, Result};
+
+/// How a run works.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Accounts per transaction.
+    pub batch: i64,
+    /// Where links point and how long they work.
+    pub links: LinkSettings,
+}
+
+/// What a run did, by outcome.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// Messages considered (one compliance decision each).
+    pub decided: u64,
+    /// Allowed and written to the outbox.
+    pub queued: u64,
+    /// Deferred to the engine's next allowed time.
+    pub deferred: u64,
+    /// Denied (logged; asked again a day later while the reason lasts).
+    pub denied: u64,
+    /// Cadences that ended: nothing owed, or no more steps.
+    pub finished: u64,
+    /// Cadences paused without a decision: an active plan, or no phone.
+    pub paused: u64,
+    /// Accounts whose message could not be prepared (bad stored data, a broken template):
+    /// logged and tried again a day later, without stopping the run.
+    pub errors: u64,
+}
+
+impl RunReport {
+    fn count(&mut self, verdict: Verdict) {
+        self.decided += 1;
+        match verdict {
+            Verdict::Allow => self.queued += 1,
+            Verdict::Defer => self.deferred += 1,
+            Verdict::Deny => self.denied += 1,
+        }
+    }
+
+    fn add(&mut self, other: RunReport) {
+        self.decided += other.decided;
+        self.queued += other.queued;
+        self.deferred += other.deferred;
+        self.denied += other.denied;
+        self.finished += other.finished;
+        self.paused += other.paused;
+        self.errors += other.errors;
+    }
+}
+
+/// How long a denied message waits before it is asked about again (the fact that denied
+/// it, such as an opt-out or a hold, may change; the log gets one entry per check).
+const DENY_RECHECK_HOURS: i64 = 72;
+/// How long a cadence pauses while a plan runs or no medium is known.
+const PAUSE_DAYS: i64 = 7;
+
+fn begin_sql(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        Engine::Postgres => "BEGIN",
+    }
+}
+
+fn lock_clause(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "",
+        Engine::Postgres => "FOR UPDATE OF r SKIP LOCKED",
+    }
+}
+
+type ScheduleRow = (i64, i64, String);
+type RequestRow = (i64, i64, String, String);
+
+impl Accounts {
+    /// One full scheduling run at the clock's now: instalments due soon become message
+    /// requests, then due cadence steps and pending requests are decided in batches until
+    /// none is left.
+    pub async fn run_schedule(&self, options: &RunOptions) -> Result<RunReport> {
+        let now = self.clock.now();
+        let mut agencies = HashMap::new();
+        self.request_instalment_notices(now).await?;
+        let mut report = RunReport::default();
+        loop {
+            let (batch, claimed) = self.schedule_batch(options, now, &mut agencies).await?;
+            report.add(batch);
+            if claimed < options.batch {
+                break;
+            }
+        }
+        loop {
+            let (batch, claimed) = self.request_batch(options, now, &mut agencies).await?;
+            report.add(batch);
+            if claimed < options.batch {
+                break;
+            }
+        }
+        tracing::info!(
+            decided = report.decided,
+            queued = report.queued,
+            deferred = report.deferred,
+            denied = report.denied,
+            "scheduling run"
+        );
+        Ok(report)
+    }
+
+    /// Instalments of active plans due within their agency's notice window get a "due
+    /// soon" request, once each (the request's unique subject).
+    async fn request_instalment_notices(&self, now: DateTime<Utc>) -> Result<()> {
+        let today = now.date_naive();
+        for agency in self.agencies().await? {
+            let days = self.cadence(agency.id).await?.instalment_notice_days;
+            if days == 0 {
+                continue;
+            }
+            let horizon = today + Duration::days(i64::from(days));
+            with_db!(&self.db, pool => {
+                sqlx::query(
+                    "INSERT INTO message_requests (account_id, purpose, subject, link_path, created_at)
+                     SELECT p.account_id, 'instalment_due', 'instalment:' || i.id, '/plan', $1
+                     FROM plan_instalments i JOIN plans p ON p.id = i.plan_id
+                     JOIN accounts a ON a.id = p.account_id
+                     WHERE a.agency_id = $4 AND p.status = 'active' AND i.status = 'scheduled'
+                       AND i.due_on >= $2 AND i.due_on <= $3
+                     ON CONFLICT (purpose, subject) DO NOTHING",
+                )
+                .bind(now)
+                .bind(today)
+                .bind(horizon)
+                .bind(agency.id.0)
+                .execute(pool)
+                .await?;
+            });
+        }
+        Ok(())
+    }
+
+    async fn schedule_batch(
+        &self,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<(RunReport, i64)> {
+        let engine = self.engine();
+        let claim = format!(
+            "SELECT r.account_id, r.step, r.channel FROM reminder_schedule r
+             WHERE r.due_at <= $1 ORDER BY r.due_at, r.account_id LIMIT $2 {}",
+            lock_clause(engine)
+        );
+        with_db!(&self.db, pool => {
+            let mut tx = pool.begin_with(begin_sql(engine)).await?;
+            let rows: Vec<ScheduleRow> = sqlx::query_as(&claim)
+                .bind(now)
+                .bind(options.batch)
+                .fetch_all(&mut *tx)
+                .await?;
+            let claimed = rows.len() as i64;
+            let (report, writes) = self.plan_schedule(&rows, options, now, agencies).await?;
+            apply_writes!(tx, writes, now);
+            tx.commit().await?;
+            Ok((report, claimed))
+        })
+    }
+
+    async fn plan_schedule(
+        &self,
+        rows: &[ScheduleRow],
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<(RunReport, Vec<Write>)> {
+        let mut report = RunReport::default();
+        let mut writes = Vec::with_capacity(rows.len() * 4);
+        if rows.is_empty() {
+            return Ok((report, writes));
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let facts = self.load_facts(&ids, now).await?;
+        let (owing, on_plan) = self.collection_state(&ids).await?;
+        for (account, step, channel) in rows {
+            let account = *account;
+            let Some(f) = facts.get(&account) else {
+                continue;
+            };
+            if !owing.contains(&account) {
+                report.finished += 1;
+                writes.push(Write::Schedule {
+                    account,
+                    next: None,
+                });
+                continue;
+            }
+            let channel: Channel = channel.parse().map_err(crate::Error::Corrupt)?;
+            if on_plan.contains(&account) || (channel == Channel::Sms && f.phone.is_none()) {
+                report.paused += 1;
+                writes.push(Write::Schedule {
+                    account,
+                    next: Some((*step, now + Duration::days(PAUSE_DAYS))),
+                });
+                continue;
+            }
+            let agency = self.agency_context(AgencyId(f.agency.0), agencies).await?;
+            let Some(current) = agency.cadence.step(*step as u32) else {
+                report.finished += 1;
+                writes.push(Write::Schedule {
+                    account,
+                    next: None,
+                });
+                continue;
+            };
+            let drafted = match draft(
+                account,
+                f,
+                agency,
+                channel,
+                current.kind,
+                format!("cadence:{account}:{step}"),
+                &options.links,
+                now,
+            ) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(account, "message not prepared: {e}");
+                    report.errors += 1;
+                    writes.push(Write::Schedule {
+                        account,
+                        next: Some((*step, now + Duration::days(1))),
+                    });
+                    continue;
+                }
+            };
+            report.count(drafted.decision.verdict);
+            writes.extend(drafted.writes);
+            let next = match drafted.decision.verdict {
+                Verdict::Allow => {
+                    let following = step + 1;
+                    agency.cadence.step(following as u32).map(|s| {
+                        // Steps keep their spacing from the one sent now, so an account
+                        // that starts late does not get the missed steps day after day.
+                        let gap = i64::from(s.day.saturating_sub(current.day)).max(1);
+                        (following, now + Duration::days(gap))
+                    })
+                }
+                Verdict::Defer => Some((
+                    *step,
+                    drafted
+                        .decision
+                        .next_allowed_at
+                        .unwrap_or(now + Duration::hours(1)),
+                )),
+                Verdict::Deny => Some((*step, now + Duration::hours(DENY_RECHECK_HOURS))),
+            };
+            writes.push(Write::Schedule { account, next });
+        }
+        Ok((report, writes))
+    }
+
+    /// Which of `ids` still owe money, and which have an active plan.
+    async fn collection_state(&self, ids: &[i64]) -> Result<(HashSet<i64>, HashSet<i64>)> {
+        let list = ids_json(ids);
+        let set = in_list(self.engine());
+        let (owing, on_plan): (Vec<i64>, Vec<i64>) = with_db!(&self.db, pool => {
+            let owing = sqlx::query_scalar(&format!(
+                "SELECT account_id FROM postings WHERE account_id IN {set}
+                 GROUP BY account_id HAVING SUM(amount) > 0"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            let on_plan = sqlx::query_scalar(&format!(
+                "SELECT DISTINCT account_id FROM plans WHERE status = 'active' AND account_id IN {set}"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            (owing, on_plan)
+        });
+        Ok((owing.into_iter().collect(), on_plan.into_iter().collect()))
+    }
+
+    async fn request_batch(
+        &self,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<(RunReport, i64)> {
+        let engine = self.engine();
+        let claim = format!(
+            "SELECT r.id, r.account_id, r.purpose, r.subject FROM message_requests r
+             WHERE r.handled_at IS NULL AND (r.not_before IS NULL OR r.not_before <= $1)
+             ORDER BY r.id LIMIT $2 {}",
+            lock_clause(engine)
+        );
+        with_db!(&self.db, pool => {
+            let mut tx = pool.begin_with(begin_sql(engine)).await?;
+            let rows: Vec<RequestRow> = sqlx::query_as(&claim)
+                .bind(now)
+                .bind(options.batch)
+                .fetch_all(&mut *tx)
+                .await?;
+            let claimed = rows.len() as i64;
+            let (report, writes) = self.plan_requests(&rows, options, now, agencies).await?;
+            apply_writes!(tx, writes, now);
+            tx.commit().await?;
+            Ok((report, claimed))
+        })
+    }
+
+    async fn plan_requests(
+        &self,
+        rows: &[RequestRow],
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<(RunReport, Vec<Write>)> {
+        let mut report = RunReport::default();
+        let mut writes = Vec::new();
+        if rows.is_empty() {
+            return Ok((report, writes));
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let mut facts = self.load_facts(&ids, now).await?;
+        for (id, account, purpose, _subject) in rows {
+            let kind = match purpose.as_str() {
+                "payment_receipt" => MessageKind::PaymentReceipt,
+                "instalment_failed" => MessageKind::InstalmentFailed,
+                "plan_broken" => MessageKind::PlanBroken,
+                _ => MessageKind::InstalmentDue,
+            };
+            let Some(f) = facts.get_mut(account).filter(|f| f.phone.is_some()) else {
+                // No medium to send it on: nothing to decide.
+                writes.push(Write::Request {
+                    id: *id,
+                    handled: true,
+                    not_before: None,
+                });
+                continue;
+            };
+            let agency = self.agency_context(f.agency, agencies).await?;
+            let drafted = match draft(
+                *account,
+                f,
+                agency,
+                Channel::Sms,
+                kind,
+                format!("request:{id}"),
+                &options.links,
+                now,
+            ) {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::error!(account, request = id, "message not prepared: {e}");
+                    report.errors += 1;
+                    writes.push(Write::Request {
+                        id: *id,
+                        handled: false,
+                        not_before: Some(now + Duration::days(1)),
+                    });
+                    continue;
+                }
+            };
+            report.count(drafted.decision.verdict);
+            if drafted.decision.allowed() {
+                // Two requests of one account in a batch (a failed instalment that also
+                // broke the plan): the second is judged with the first already counted.
+                f.history.push(ContactEvent {
+                    at: now,
+                    channel: Channel::Sms,
+                    direction: Direction::Outbound,
+                    purpose: kind.purpose(),
+                });
+            }
+            writes.extend(drafted.writes);
+            writes.push(match drafted.decision.verdict {
+                Verdict::Defer => Write::Request {
+                    id: *id,
+                    handled: false,
+                    not_before: drafted.decision.next_allowed_at,
+                },
+                Verdict::Allow | Verdict::Deny => Write::Request {
+                    id: *id,
+                    handled: true,
+                    not_before: None,
+                },
+            });
+        }
+        Ok((report, writes))
+    }
+}
