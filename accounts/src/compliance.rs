@@ -559,24 +559,34 @@ impl Accounts {
             .into_iter()
             .map(|r| (r.account_id, r.row))
             .collect();
+            // Messages Settle sent are read from the outbox itself, so one that failed, bounced
+            // or was cancelled never counts (nor makes the next one a "subsequent" message);
+            // one queued or in review does, to be safe.
             let recent: Vec<EventCols> = sqlx::query_as(&format!(
                 "SELECT account_id, at, channel, direction, purpose FROM contact_events
-                 WHERE account_id IN {set} AND at > $2 AND at <= $3 ORDER BY at"
+                 WHERE account_id IN {set} AND at > $2 AND at <= $3
+                 UNION ALL
+                 SELECT account_id, created_at, channel, 'outbound', purpose FROM outbox
+                 WHERE account_id IN {set} AND created_at > $2 AND created_at <= $3
+                   AND status NOT IN ('failed', 'cancelled')
+                 ORDER BY 2"
             ))
             .bind(&list)
             .bind(since)
             .bind(now)
             .fetch_all(pool)
             .await?;
-            // The latest earlier outbound message decides initial vs. subsequent disclosure.
+            // The latest earlier outbound message decides initial vs. subsequent disclosure;
+            // only its time matters, so its medium and purpose are not read back.
             let older: Vec<EventCols> = sqlx::query_as(&format!(
-                "SELECT e.account_id, e.at, e.channel, e.direction, e.purpose
-                 FROM contact_events e JOIN (
-                     SELECT account_id, MAX(at) AS last FROM contact_events
+                "SELECT account_id, MAX(at), 'sms', 'outbound', 'reminder' FROM (
+                     SELECT account_id, at FROM contact_events
                      WHERE account_id IN {set} AND direction = 'outbound' AND at <= $2
-                     GROUP BY account_id
-                 ) l ON l.account_id = e.account_id AND e.at = l.last
-                 WHERE e.direction = 'outbound'"
+                     UNION ALL
+                     SELECT account_id, created_at FROM outbox
+                     WHERE account_id IN {set} AND created_at <= $2
+                       AND status NOT IN ('failed', 'cancelled')
+                 ) o GROUP BY account_id"
             ))
             .bind(&list)
             .bind(since)

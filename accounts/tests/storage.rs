@@ -148,6 +148,7 @@ storage_suite!(
     replies_are_understood_acted_on_and_answered,
     payment_messages_are_decided_and_queued_once,
     queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
+    a_message_that_never_arrived_does_not_count_as_the_first_contact,
 );
 
 #[path = "storage/compliance.rs"]
@@ -163,8 +164,9 @@ use compliance::{
     holds_preferences_consent_and_policy_feed_the_engine,
 };
 use messaging::{
-    a_cadence_queues_each_step_once_with_its_decision, parallel_runs_produce_each_message_once,
-    payment_messages_are_decided_and_queued_once,
+    a_cadence_queues_each_step_once_with_its_decision,
+    a_message_that_never_arrived_does_not_count_as_the_first_contact,
+    parallel_runs_produce_each_message_once, payment_messages_are_decided_and_queued_once,
     queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
     quiet_hours_defer_and_holds_deny_with_a_logged_reason,
     replies_are_understood_acted_on_and_answered, the_outbox_sends_at_most_once,

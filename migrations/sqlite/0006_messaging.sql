@@ -29,6 +29,7 @@ CREATE TABLE outbox (
     decision_id     INTEGER NOT NULL REFERENCES compliance_decisions(id),
     channel         TEXT NOT NULL CHECK (channel IN ('sms', 'telegram', 'email')),
     kind            TEXT NOT NULL,
+    purpose         TEXT NOT NULL,  -- what the compliance engine judged it as
     recipient       TEXT NOT NULL,
     body            TEXT NOT NULL,
     dedupe_key      TEXT NOT NULL UNIQUE,

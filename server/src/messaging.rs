@@ -51,7 +51,7 @@ pub fn link_settings(settings: &Settings) -> LinkSettings {
 /// How a scheduling run works.
 pub fn run_options(settings: &Settings) -> RunOptions {
     RunOptions {
-        batch: 500,
+        batch: settings.run_batch.max(1),
         links: link_settings(settings),
     }
 }

@@ -78,6 +78,8 @@ pub struct Settings {
     pub worker_interval_secs: u64,
     /// Seconds between messaging passes (a scheduling run, then sending the outbox).
     pub messaging_interval_secs: u64,
+    /// Accounts decided per transaction in a scheduling run.
+    pub run_batch: i64,
     /// Twilio account sid (`AC...`). Unset: the demo transport keeps texts on this machine
     /// and shows them at `/demo/phone`.
     pub twilio_account_sid: Option<String>,
@@ -129,6 +131,7 @@ impl Default for Settings {
             stripe_api_url: "https://api.stripe.com".to_string(),
             worker_interval_secs: 60,
             messaging_interval_secs: 60,
+            run_batch: 5000,
             twilio_account_sid: None,
             twilio_auth_token: None,
             sms_from: "+15005550006".to_string(),

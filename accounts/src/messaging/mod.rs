@@ -68,9 +68,11 @@ pub(crate) enum Write {
         direction: Direction,
         purpose: &'static str,
     },
-    /// The account's cadence moves to `step`, due at `due_at`; `None` ends it.
+    /// The account's cadence (on `channel`) moves to `step`, due at `due_at`; `None`
+    /// ends it.
     Schedule {
         account: i64,
+        channel: Channel,
         next: Option<(i64, DateTime<Utc>)>,
     },
     /// A message request is done (`handled`), or waits until `not_before`.
@@ -144,9 +146,10 @@ macro_rules! apply_writes {
                     dedupe_key,
                 } => {
                     sqlx::query(
-                        "INSERT INTO outbox (account_id, decision_id, channel, kind, recipient,
-                            body, dedupe_key, status, priority, created_at, not_before, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $9, $8, $8, $8)",
+                        "INSERT INTO outbox (account_id, decision_id, channel, kind, purpose,
+                            recipient, body, dedupe_key, status, priority, created_at, not_before,
+                            updated_at)
+                         VALUES ($1, $2, $3, $4, $10, $5, $6, $7, 'pending', $9, $8, $8, $8)",
                     )
                     .bind(account)
                     .bind(decision_id)
@@ -157,6 +160,7 @@ macro_rules! apply_writes {
                     .bind(dedupe_key)
                     .bind($now)
                     .bind($crate::messaging::priority(kind))
+                    .bind(kind.purpose().as_str())
                     .execute(&mut *$tx)
                     .await?;
                 }
@@ -181,6 +185,7 @@ macro_rules! apply_writes {
                 Write::Schedule {
                     account,
                     next: Some((step, due_at)),
+                    ..
                 } => {
                     sqlx::query(
                         "UPDATE reminder_schedule SET step = $2, due_at = $3 WHERE account_id = $1",
@@ -194,6 +199,7 @@ macro_rules! apply_writes {
                 Write::Schedule {
                     account,
                     next: None,
+                    ..
                 } => {
                     sqlx::query("DELETE FROM reminder_schedule WHERE account_id = $1")
                         .bind(account)
@@ -222,6 +228,210 @@ macro_rules! apply_writes {
     }};
 }
 pub(crate) use apply_writes;
+
+/// Rows per multi-row statement (11 columns × 400 stays far below either engine's limit
+/// on bound parameters).
+pub(crate) const BULK_ROWS: usize = 400;
+
+/// Runs a batch's [`Write`]s with one multi-row statement per table and chunk instead of
+/// one statement per row: the scheduling run's path. Decision ids are allocated first
+/// (SQLite: after the highest, under the `BEGIN IMMEDIATE` write lock; PostgreSQL: from
+/// the sequence) so outbox rows can name them. `$engine` is the [`crate::Engine`].
+macro_rules! apply_bulk {
+    ($tx:expr, $engine:expr, $writes:expr, $now:expr) => {{
+        let writes: Vec<Write> = $writes;
+        let n = writes
+            .iter()
+            .filter(|w| matches!(w, Write::Decision { .. }))
+            .count() as i64;
+        let ids: Vec<i64> = if n == 0 {
+            Vec::new()
+        } else {
+            match $engine {
+                $crate::Engine::Sqlite => {
+                    let first: i64 = sqlx::query_scalar(
+                        "SELECT COALESCE(MAX(id), 0) + 1 FROM compliance_decisions",
+                    )
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                    (first..first + n).collect()
+                }
+                $crate::Engine::Postgres => {
+                    sqlx::query_scalar(
+                        "SELECT nextval(pg_get_serial_sequence('compliance_decisions', 'id'))
+                         FROM generate_series(1, $1)",
+                    )
+                    .bind(n)
+                    .fetch_all(&mut *$tx)
+                    .await?
+                }
+            }
+        };
+        let mut next_id = ids.into_iter();
+        let mut decision_id = 0_i64;
+        let mut decisions = Vec::new();
+        let mut links = Vec::new();
+        let mut outbox = Vec::new();
+        let mut contacts = Vec::new();
+        let mut schedule_ids = Vec::new();
+        let mut schedule = Vec::new();
+        let mut requests = Vec::new();
+        for w in writes {
+            match w {
+                Write::Decision { .. } => {
+                    decision_id = next_id.next().unwrap_or_default();
+                    decisions.push((decision_id, w));
+                }
+                Write::Link { .. } => links.push(w),
+                Write::Outbox { .. } => outbox.push((decision_id, w)),
+                Write::Contact { .. } => contacts.push(w),
+                Write::Schedule {
+                    account,
+                    channel,
+                    next,
+                } => {
+                    schedule_ids.push(account);
+                    if let Some((step, due_at)) = next {
+                        schedule.push((account, step, due_at, channel));
+                    }
+                }
+                Write::Request { .. } => requests.push(w),
+            }
+        }
+        for chunk in decisions.chunks(BULK_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO compliance_decisions (id, agency_id, account_id, decided_at, channel,
+                    purpose, decision, reasons, citations, next_allowed_at, required_content, facts) ",
+            );
+            qb.push_values(chunk, |mut b, (id, w)| {
+                if let Write::Decision {
+                    agency,
+                    account,
+                    channel,
+                    purpose,
+                    verdict,
+                    reasons,
+                    citations,
+                    next_allowed_at,
+                    required_content,
+                    facts,
+                } = w
+                {
+                    b.push_bind(*id)
+                        .push_bind(*agency)
+                        .push_bind(*account)
+                        .push_bind($now)
+                        .push_bind(channel.as_str())
+                        .push_bind(*purpose)
+                        .push_bind(*verdict)
+                        .push_bind(reasons.clone())
+                        .push_bind(citations.clone())
+                        .push_bind(*next_allowed_at)
+                        .push_bind(required_content.clone())
+                        .push_bind(facts.clone());
+                }
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        for chunk in links.chunks(BULK_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at) ",
+            );
+            qb.push_values(chunk, |mut b, w| {
+                if let Write::Link {
+                    account,
+                    token_hash,
+                    expires_at,
+                } = w
+                {
+                    b.push_bind(*account)
+                        .push_bind(token_hash.clone())
+                        .push_bind($now)
+                        .push_bind(*expires_at);
+                }
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        for chunk in outbox.chunks(BULK_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (account_id, decision_id, channel, kind, purpose, recipient,
+                    body, dedupe_key, status, priority, created_at, not_before, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, (decision, w)| {
+                if let Write::Outbox {
+                    account,
+                    channel,
+                    kind,
+                    recipient,
+                    body,
+                    dedupe_key,
+                } = w
+                {
+                    b.push_bind(*account)
+                        .push_bind(*decision)
+                        .push_bind(channel.as_str())
+                        .push_bind(kind.as_str())
+                        .push_bind(kind.purpose().as_str())
+                        .push_bind(recipient.clone())
+                        .push_bind(body.clone())
+                        .push_bind(dedupe_key.clone())
+                        .push_bind("pending")
+                        .push_bind($crate::messaging::priority(*kind))
+                        .push_bind($now)
+                        .push_bind($now)
+                        .push_bind($now);
+                }
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        for chunk in contacts.chunks(BULK_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO contact_events (account_id, at, channel, direction, purpose) ",
+            );
+            qb.push_values(chunk, |mut b, w| {
+                if let Write::Contact {
+                    account,
+                    channel,
+                    direction,
+                    purpose,
+                } = w
+                {
+                    b.push_bind(*account)
+                        .push_bind($now)
+                        .push_bind(channel.as_str())
+                        .push_bind(direction.as_str())
+                        .push_bind(*purpose);
+                }
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        // The batch's schedule rows are replaced: deleted, then the ones that go on
+        // inserted with their next step (portable, and one statement each per chunk).
+        for chunk in schedule_ids.chunks(BULK_ROWS * 8) {
+            sqlx::query(&format!(
+                "DELETE FROM reminder_schedule WHERE account_id IN {}",
+                $crate::compliance::in_list($engine)
+            ))
+            .bind($crate::compliance::ids_json(chunk))
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for chunk in schedule.chunks(BULK_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO reminder_schedule (account_id, step, due_at, channel) ",
+            );
+            qb.push_values(chunk, |mut b, (account, step, due_at, channel)| {
+                b.push_bind(*account)
+                    .push_bind(*step)
+                    .push_bind(*due_at)
+                    .push_bind(channel.as_str());
+            });
+            qb.build().execute(&mut *$tx).await?;
+        }
+        apply_writes!($tx, requests, $now);
+    }};
+}
+pub(crate) use apply_bulk;
 
 /// How soon a kind of message must go: answers and confirmations first (an opt-out
 /// confirmation is due within minutes), then receipts, then reminders.
@@ -334,14 +544,9 @@ pub(crate) fn draft(
         body,
         dedupe_key,
     });
-    // Counted when queued, not when delivered: a cap must hold even if several messages
-    // are queued before the first one leaves.
-    writes.push(Write::Contact {
-        account,
-        channel,
-        direction: Direction::Outbound,
-        purpose: purpose.as_str(),
-    });
+    // No separate history entry: the engine reads the outbox as history, counting a
+    // message from the moment it is queued (a cap must hold even if several are queued
+    // before the first leaves) until it fails or is cancelled.
     Ok(Drafted { decision, writes })
 }
 

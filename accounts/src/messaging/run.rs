@@ -15,7 +15,7 @@ use domain::messaging::MessageKind;
 use domain::AgencyId;
 use serde::Serialize;
 
-use super::{apply_writes, draft, AgencyContext, LinkSettings, Write};
+use super::{apply_bulk, apply_writes, draft, AgencyContext, LinkSettings, Write, BULK_ROWS};
 use crate::compliance::{ids_json, in_list};
 use crate::db::with_db;
 use crate::{Accounts, Engine, Result};
@@ -178,7 +178,7 @@ impl Accounts {
                 .await?;
             let claimed = rows.len() as i64;
             let (report, writes) = self.plan_schedule(&rows, options, now, agencies).await?;
-            apply_writes!(tx, writes, now);
+            apply_bulk!(tx, engine, writes, now);
             tx.commit().await?;
             Ok((report, claimed))
         })
@@ -204,19 +204,21 @@ impl Accounts {
             let Some(f) = facts.get(&account) else {
                 continue;
             };
+            let channel: Channel = channel.parse().map_err(crate::Error::Corrupt)?;
             if !owing.contains(&account) {
                 report.finished += 1;
                 writes.push(Write::Schedule {
                     account,
+                    channel,
                     next: None,
                 });
                 continue;
             }
-            let channel: Channel = channel.parse().map_err(crate::Error::Corrupt)?;
             if on_plan.contains(&account) || (channel == Channel::Sms && f.phone.is_none()) {
                 report.paused += 1;
                 writes.push(Write::Schedule {
                     account,
+                    channel,
                     next: Some((*step, now + Duration::days(PAUSE_DAYS))),
                 });
                 continue;
@@ -226,6 +228,7 @@ impl Accounts {
                 report.finished += 1;
                 writes.push(Write::Schedule {
                     account,
+                    channel,
                     next: None,
                 });
                 continue;
@@ -246,6 +249,7 @@ impl Accounts {
                     report.errors += 1;
                     writes.push(Write::Schedule {
                         account,
+                        channel,
                         next: Some((*step, now + Duration::days(1))),
                     });
                     continue;
@@ -272,7 +276,11 @@ impl Accounts {
                 )),
                 Verdict::Deny => Some((*step, now + Duration::hours(DENY_RECHECK_HOURS))),
             };
-            writes.push(Write::Schedule { account, next });
+            writes.push(Write::Schedule {
+                account,
+                channel,
+                next,
+            });
         }
         Ok((report, writes))
     }
@@ -322,7 +330,7 @@ impl Accounts {
                 .await?;
             let claimed = rows.len() as i64;
             let (report, writes) = self.plan_requests(&rows, options, now, agencies).await?;
-            apply_writes!(tx, writes, now);
+            apply_bulk!(tx, engine, writes, now);
             tx.commit().await?;
             Ok((report, claimed))
         })

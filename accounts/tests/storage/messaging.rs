@@ -557,3 +557,28 @@ pub async fn queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_fa
         .unwrap());
     assert_eq!(status(late.id).await.status, OutboxStatus::Delivered);
 }
+
+pub async fn a_message_that_never_arrived_does_not_count_as_the_first_contact(h: &Harness) {
+    let acc = &h.accounts;
+    let agency = agency(acc).await;
+    let account = one_account(acc, agency, "F-1").await;
+    h.clock.set(at(15));
+    acc.run_schedule(&options()).await.unwrap();
+    let gw = Scripted::default();
+    gw.then(SendOutcome::Rejected {
+        code: "30006".into(),
+        message: "landline or unreachable carrier".into(),
+    });
+    assert_eq!(acc.send_outbox(&gw, &sender()).await.unwrap().failed, 1);
+    // The next message is the first the debtor receives: it carries the full disclosure.
+    h.clock.set(at(15) + Duration::days(3));
+    assert_eq!(acc.run_schedule(&options()).await.unwrap().queued, 1);
+    let out = acc.account_outbox(account).await.unwrap();
+    assert_eq!(out[0].status, OutboxStatus::Failed);
+    assert_eq!(out[1].kind, "reminder");
+    assert!(
+        out[1].body.contains("intenta cobrar una deuda"),
+        "{}",
+        out[1].body
+    );
+}

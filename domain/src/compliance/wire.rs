@@ -178,8 +178,22 @@ impl ContactInput {
 
 /// Writes a question in the dry-run input format, so a logged decision can be replayed
 /// with `settle compliance check`. The phone is reduced to its area code (`+1NPA5550100`):
-/// the log keeps what the decision used, not the number.
+/// the log keeps what the decision used, not the number. Unknown and default facts (null,
+/// false, empty lists) are left out, as the input format reads a missing fact as them:
+/// the log holds one question per decision, millions a day.
 pub fn question_to_value(id: &Value, q: &ContactQuestion, now: DateTime<Utc>) -> Value {
+    let mut v = full_question(id, q, now);
+    for part in ["consumer", "debt"] {
+        if let Some(Value::Object(map)) = v.get_mut(part) {
+            map.retain(|_, x| {
+                !matches!(x, Value::Null | Value::Bool(false)) && x != &Value::Array(Vec::new())
+            });
+        }
+    }
+    v
+}
+
+fn full_question(id: &Value, q: &ContactQuestion, now: DateTime<Utc>) -> Value {
     let c = &q.consumer;
     let list = |set: ChannelSet| set.iter().map(Channel::as_str).collect::<Vec<_>>();
     serde_json::json!({
@@ -340,6 +354,21 @@ mod tests {
             .unwrap();
         let written = question_to_value(&json!("r"), &q, now);
         assert_eq!(ask(written), ask(input));
+        // Defaults are left out; what is known stays.
+        let bare = question_to_value(
+            &json!("b"),
+            &ContactQuestion {
+                channel: Channel::Sms,
+                purpose: Purpose::Reminder,
+                consumer: Default::default(),
+                debt: Default::default(),
+                history: Vec::new(),
+            },
+            now,
+        );
+        assert_eq!(bare["consumer"], json!({}));
+        assert_eq!(bare["debt"], json!({}));
+        assert_eq!(ask(bare)["decision"], "deny");
     }
 
     #[test]
