@@ -51,7 +51,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // 32 MiB of page cache per connection at most (the default is 2 MiB): the scheduling
+                // run inserts into indexes keyed by random link hashes, which miss it otherwise.
+                .pragma("cache_size", "-32768");
             // A file on this machine does not drop connections; the ping sqlx sends before
             // handing one out would cost a round trip to the connection's thread per query.
             let pool = SqlitePoolOptions::new()

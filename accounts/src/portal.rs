@@ -26,6 +26,17 @@ pub const MAX_FAILURES: i64 = 5;
 /// How long the identity check stays locked.
 pub const LOCKOUT_MINUTES: i64 = 15;
 
+/// True for a path inside the portal (`/receipt/12`, `/plan`): never another host, so a
+/// link's target cannot redirect anywhere else.
+pub fn is_portal_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 64
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_'))
+}
+
 /// A link token as the debtor receives it. Secret: no `Serialize`, redacted `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct LinkToken(String);
@@ -153,6 +164,17 @@ impl Accounts {
             Some((_, expires, None)) if expires <= now => LinkStatus::Expired,
             Some((account, _, None)) => LinkStatus::Valid(AccountId(account)),
         })
+    }
+
+    /// Where a working link leads after the identity check, when it names a page.
+    pub async fn link_next_path(&self, token: &LinkToken) -> Result<Option<String>> {
+        let path: Option<Option<String>> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT next_path FROM portal_links WHERE token_hash = $1")
+                .bind(token.hash())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(path.flatten().filter(|p| is_portal_path(p)))
     }
 
     /// Revokes one link.
@@ -441,5 +463,27 @@ impl Accounts {
             plan_status,
             plan_next,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_inside_the_portal_are_link_targets() {
+        for ok in ["/receipt/12", "/plan", "/pay"] {
+            assert!(is_portal_path(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example",
+            "//evil.example/x",
+            "receipt/1",
+            "/a?b=c",
+            "/a/../b.",
+            "",
+        ] {
+            assert!(!is_portal_path(bad), "{bad}");
+        }
     }
 }

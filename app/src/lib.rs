@@ -28,6 +28,8 @@ pub mod session_keys {
     pub const VERIFIED: &str = "portal.verified";
     /// A one-time message for the next page.
     pub const FLASH: &str = "portal.flash";
+    /// Where to go after the identity check (the page a message's link is about).
+    pub const NEXT: &str = "portal.next";
 }
 
 /// A per-client-address limit on identity checks, shared by every account, so one client

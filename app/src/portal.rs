@@ -213,6 +213,10 @@ pub async fn start_with_reference(reference: String) -> Result<(), ServerFnError
     s.insert(imp::ACCOUNT, found.unwrap_or(0))
         .await
         .map_err(imp::unavailable)?;
+    // A page an earlier link pointed at belongs to that link, not to this reference.
+    s.remove::<String>(crate::session_keys::NEXT)
+        .await
+        .map_err(imp::unavailable)?;
     leptos_axum::redirect("/verify");
     Ok(())
 }
@@ -268,7 +272,11 @@ pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
                 .await
                 .map_err(imp::unavailable)?;
             imp::language_from_account(&accounts, parts, resp, domain::AccountId(account)).await?;
-            leptos_axum::redirect("/account");
+            let next: Option<String> = s
+                .remove(crate::session_keys::NEXT)
+                .await
+                .map_err(imp::unavailable)?;
+            leptos_axum::redirect(next.as_deref().unwrap_or("/account"));
         }
         Verification::Wrong { .. } => {
             imp::set_flash(&s, "wrong").await?;

@@ -106,3 +106,28 @@ test('the demo phone works without JavaScript and a PAY reply brings a fresh lin
   assert.match(await page.getByTestId('sms').first().textContent(), /enlace seguro: http/);
   await context.close();
 });
+
+test("a message about a page leads there after the identity check", async () => {
+  const pick = `SELECT a.id, a.phone, a.date_of_birth, a.postal_code FROM accounts a
+     JOIN outbox o ON o.account_id = a.id AND o.status = 'sent' AND o.kind = 'validation_link'
+     WHERE a.language = 'en' AND a.phone NOT IN (SELECT phone FROM accounts GROUP BY phone HAVING COUNT(*) > 1)
+       AND NOT EXISTS (SELECT 1 FROM channel_consents c WHERE c.account_id = a.id AND c.opted_out)
+     ORDER BY a.account_ref DESC LIMIT 1`;
+  await until('a first message', () => server.sql(pick)[0]);
+  const [id, phone, dob, zip] = server.sql(pick);
+  // As the payment flow asks for a "fix your card" message, here pointing at a page every
+  // verified account has.
+  server.sql(`INSERT INTO message_requests (account_id, purpose, subject, link_path, created_at)
+              VALUES (${id}, 'instalment_failed', 'e2e:1', '/preferences', '${CLOCK}')`);
+  await until('the message', () =>
+    count(`SELECT COUNT(*) FROM outbox WHERE account_id = ${id} AND kind = 'instalment_failed' AND status = 'sent'`) === 1);
+  const context = await browser.newContext({ viewport: { width: 360, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${server.base}/demo/phone?to=${encodeURIComponent(phone)}`);
+  const sms = page.getByTestId('sms').filter({ hasText: 'could not take your plan payment' });
+  await sms.getByRole('link').click();
+  await page.waitForURL(/\/verify/);
+  await answer(page, dob, zip);
+  await page.waitForURL(/\/preferences$/);
+  await context.close();
+});

@@ -78,3 +78,7 @@ ALTER TABLE message_requests ADD CONSTRAINT message_requests_purpose_check
 ALTER TABLE message_requests ADD COLUMN not_before TIMESTAMPTZ;
 
 CREATE INDEX accounts_phone ON accounts(phone);
+
+-- Where a link in a message leads after the identity check (a receipt, the plan page);
+-- NULL: the account page.
+ALTER TABLE portal_links ADD COLUMN next_path TEXT;

@@ -90,3 +90,7 @@ ALTER TABLE message_requests_new RENAME TO message_requests;
 CREATE INDEX message_requests_pending ON message_requests(handled_at, id);
 
 CREATE INDEX accounts_phone ON accounts(phone);
+
+-- Where a link in a message leads after the identity check (a receipt, the plan page);
+-- NULL: the account page.
+ALTER TABLE portal_links ADD COLUMN next_path TEXT;

@@ -189,11 +189,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     import(dir.path(), args.send, &send_url).await?;
     schedule(&send_url, &clock).await?;
     let (api, count) = fake_twilio().await?;
+    // Each child's clock starts at the instant it is given: the sender's starts a minute
+    // after the run's, past every row it queued.
+    let send_clock = format!(
+        "{}T18:01:00Z",
+        (Utc::now() + Duration::days(1)).date_naive()
+    );
     let child = settle(
         &["messages", "run", "--no-schedule", "--no-limit"],
         &[
             ("SETTLE_DATABASE_URL", send_url.clone()),
-            ("SETTLE_CLOCK_START", clock.clone()),
+            ("SETTLE_CLOCK_START", send_clock),
             ("SETTLE_TWILIO_ACCOUNT_SID", "ACbench".into()),
             ("SETTLE_TWILIO_AUTH_TOKEN", "bench-token".into()),
             ("SETTLE_TWILIO_API_URL", api),
@@ -202,6 +208,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     .await?;
     let seconds = figure(&child.stderr, "send ").unwrap_or(f64::NAN);
     let taken = count.load(Ordering::Relaxed);
+    if taken == 0 {
+        bail!("the fake provider took no message: {}", child.stdout.trim());
+    }
     rows.push(format!(
         "| SQLite | sending to a fake Twilio (limit lifted) | {} messages | {:.1} s | {:.0} messages/s | {:.0} MiB | {} taken by the fake |",
         args.send,

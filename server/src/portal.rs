@@ -144,6 +144,25 @@ async fn open_link(
         .insert(session_keys::ACCOUNT, account.0)
         .await
         .map_err(fail)?;
+    let next = match LinkToken::parse(&token) {
+        Some(t) => accounts.link_next_path(&t).await.map_err(|e| {
+            tracing::error!("reading a link: {e}");
+            StatusCode::SERVICE_UNAVAILABLE
+        })?,
+        None => None,
+    };
+    match next {
+        Some(path) => session
+            .insert(session_keys::NEXT, path)
+            .await
+            .map_err(fail)?,
+        None => {
+            session
+                .remove::<String>(session_keys::NEXT)
+                .await
+                .map_err(fail)?;
+        }
+    }
     Ok(Redirect::to("/verify"))
 }
 

@@ -11,7 +11,7 @@ use domain::reply::{classify, classify_all, ReplyIntent};
 use domain::{AccountId, Actor};
 use serde::Serialize;
 
-use super::{apply_writes, draft, LinkSettings, Write};
+use super::{apply_writes, draft, LinkSettings, Message, Write};
 use crate::compliance::{ConsentChange, HoldKind};
 use crate::db::with_db;
 use crate::portal::LinkToken;
@@ -189,7 +189,14 @@ impl Accounts {
                 Some(pid) => format!("reply:sms:{pid}"),
                 None => format!("reply:sms:{}", LinkToken::generate().expose()),
             };
-            let drafted = draft(*account, f, agency, Channel::Sms, kind, key, links, now)?;
+            let message = Message {
+                account: *account,
+                channel: Channel::Sms,
+                kind,
+                dedupe_key: key,
+                next_path: None,
+            };
+            let drafted = draft(message, f, agency, links, now)?;
             if drafted.decision.allowed() {
                 replies_queued = 1;
             }

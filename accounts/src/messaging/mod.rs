@@ -46,11 +46,12 @@ pub(crate) enum Write {
         required_content: String,
         facts: String,
     },
-    /// A portal link carried by the message.
+    /// A portal link carried by the message, leading to `next_path` after the check.
     Link {
         account: i64,
         token_hash: String,
         expires_at: DateTime<Utc>,
+        next_path: Option<String>,
     },
     /// The message itself, allowed by the latest decision.
     Outbox {
@@ -125,15 +126,18 @@ macro_rules! apply_writes {
                     account,
                     token_hash,
                     expires_at,
+                    next_path,
                 } => {
                     sqlx::query(
-                        "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at)
-                         VALUES ($1, $2, $3, $4)",
+                        "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at,
+                            next_path)
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(account)
                     .bind(token_hash)
                     .bind($now)
                     .bind(expires_at)
+                    .bind(next_path)
                     .execute(&mut *$tx)
                     .await?;
                 }
@@ -335,19 +339,22 @@ macro_rules! apply_bulk {
         }
         for chunk in links.chunks(BULK_ROWS) {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at) ",
+                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at,
+                    next_path) ",
             );
             qb.push_values(chunk, |mut b, w| {
                 if let Write::Link {
                     account,
                     token_hash,
                     expires_at,
+                    next_path,
                 } = w
                 {
                     b.push_bind(*account)
                         .push_bind(token_hash.clone())
                         .push_bind($now)
-                        .push_bind(*expires_at);
+                        .push_bind(*expires_at)
+                        .push_bind(next_path.clone());
                 }
             });
             qb.build().execute(&mut *$tx).await?;
@@ -469,19 +476,32 @@ pub(crate) struct Drafted {
     pub writes: Vec<Write>,
 }
 
-/// Decides one message and drafts its rows: the decision always; on allow the link, the
-/// outbox row and the contact-history entry.
-#[allow(clippy::too_many_arguments)]
+/// What one message is: its account, medium, kind, dedupe key and the portal page its
+/// link leads to after the identity check (`None`: the account page).
+pub(crate) struct Message<'a> {
+    pub account: i64,
+    pub channel: Channel,
+    pub kind: MessageKind,
+    pub dedupe_key: String,
+    pub next_path: Option<&'a str>,
+}
+
+/// Decides one message and drafts its rows: the decision always; on allow the link and
+/// the outbox row.
 pub(crate) fn draft(
-    account: i64,
+    message: Message<'_>,
     facts: &AccountFacts,
     agency: &AgencyContext,
-    channel: Channel,
-    kind: MessageKind,
-    dedupe_key: String,
     links: &LinkSettings,
     now: DateTime<Utc>,
 ) -> Result<Drafted> {
+    let Message {
+        account,
+        channel,
+        kind,
+        dedupe_key,
+        next_path,
+    } = message;
     let purpose = kind.purpose();
     let question = facts.question(channel, purpose);
     let decision = compliance::decide(&question, &agency.policy, now);
@@ -523,6 +543,9 @@ pub(crate) fn draft(
             account,
             token_hash: token.hash(),
             expires_at: now + links.ttl,
+            next_path: next_path
+                .filter(|p| crate::portal::is_portal_path(p))
+                .map(str::to_string),
         });
         format!("{}/l/{}", links.public_url, token.expose())
     } else {

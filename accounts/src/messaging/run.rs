@@ -15,7 +15,9 @@ use domain::messaging::MessageKind;
 use domain::AgencyId;
 use serde::Serialize;
 
-use super::{apply_bulk, apply_writes, draft, AgencyContext, LinkSettings, Write, BULK_ROWS};
+use super::{
+    apply_bulk, apply_writes, draft, AgencyContext, LinkSettings, Message, Write, BULK_ROWS,
+};
 use crate::compliance::{ids_json, in_list};
 use crate::db::with_db;
 use crate::{Accounts, Engine, Result};
@@ -91,6 +93,23 @@ fn lock_clause(engine: Engine) -> &'static str {
 }
 
 type ScheduleRow = (i64, i64, String);
+
+/// PostgreSQL only: holds each account's advisory lock until the batch commits, taken in
+/// id order (so two batches never wait on each other in a cycle). A cadence step and a
+/// payment message for the same account, claimed by two workers at once, are then decided
+/// one after the other, the second seeing the first's message in the history its facts
+/// are read from; without it each could pass a frequency cap on its own. `$1`: the sorted
+/// ids as a JSON array.
+const LOCK_ACCOUNTS: &str = "SELECT pg_advisory_xact_lock(id) FROM (
+    SELECT jsonb_array_elements_text($1::jsonb)::bigint AS id ORDER BY 1) s";
+
+/// The distinct ids, sorted, as the JSON array [`LOCK_ACCOUNTS`] reads.
+fn lock_list(ids: impl Iterator<Item = i64>) -> String {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids_json(&ids)
+}
 type RequestRow = (i64, i64, String, String);
 
 impl Accounts {
@@ -170,6 +189,7 @@ impl Accounts {
             lock_clause(engine)
         );
         with_db!(&self.db, pool => {
+            let started = std::time::Instant::now();
             let mut tx = pool.begin_with(begin_sql(engine)).await?;
             let rows: Vec<ScheduleRow> = sqlx::query_as(&claim)
                 .bind(now)
@@ -177,9 +197,26 @@ impl Accounts {
                 .fetch_all(&mut *tx)
                 .await?;
             let claimed = rows.len() as i64;
+            if engine == Engine::Postgres {
+                sqlx::query(LOCK_ACCOUNTS)
+                    .bind(lock_list(rows.iter().map(|r| r.0)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let claimed_in = started.elapsed();
             let (report, writes) = self.plan_schedule(&rows, options, now, agencies).await?;
+            let planned_in = started.elapsed();
             apply_bulk!(tx, engine, writes, now);
+            let written_in = started.elapsed();
             tx.commit().await?;
+            tracing::debug!(
+                accounts = claimed,
+                claim_ms = claimed_in.as_millis() as u64,
+                plan_ms = (planned_in - claimed_in).as_millis() as u64,
+                write_ms = (written_in - planned_in).as_millis() as u64,
+                commit_ms = (started.elapsed() - written_in).as_millis() as u64,
+                "scheduling batch"
+            );
             Ok((report, claimed))
         })
     }
@@ -197,8 +234,13 @@ impl Accounts {
             return Ok((report, writes));
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let read = std::time::Instant::now();
         let facts = self.load_facts(&ids, now).await?;
         let (owing, on_plan) = self.collection_state(&ids).await?;
+        tracing::debug!(
+            read_ms = read.elapsed().as_millis() as u64,
+            "batch facts read"
+        );
         for (account, step, channel) in rows {
             let account = *account;
             let Some(f) = facts.get(&account) else {
@@ -233,16 +275,14 @@ impl Accounts {
                 });
                 continue;
             };
-            let drafted = match draft(
+            let message = Message {
                 account,
-                f,
-                agency,
                 channel,
-                current.kind,
-                format!("cadence:{account}:{step}"),
-                &options.links,
-                now,
-            ) {
+                kind: current.kind,
+                dedupe_key: format!("cadence:{account}:{step}"),
+                next_path: None,
+            };
+            let drafted = match draft(message, f, agency, &options.links, now) {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::error!(account, "message not prepared: {e}");
@@ -316,7 +356,7 @@ impl Accounts {
     ) -> Result<(RunReport, i64)> {
         let engine = self.engine();
         let claim = format!(
-            "SELECT r.id, r.account_id, r.purpose, r.subject FROM message_requests r
+            "SELECT r.id, r.account_id, r.purpose, r.link_path FROM message_requests r
              WHERE r.handled_at IS NULL AND (r.not_before IS NULL OR r.not_before <= $1)
              ORDER BY r.id LIMIT $2 {}",
             lock_clause(engine)
@@ -329,6 +369,12 @@ impl Accounts {
                 .fetch_all(&mut *tx)
                 .await?;
             let claimed = rows.len() as i64;
+            if engine == Engine::Postgres {
+                sqlx::query(LOCK_ACCOUNTS)
+                    .bind(lock_list(rows.iter().map(|r| r.1)))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let (report, writes) = self.plan_requests(&rows, options, now, agencies).await?;
             apply_bulk!(tx, engine, writes, now);
             tx.commit().await?;
@@ -350,7 +396,7 @@ impl Accounts {
         }
         let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
         let mut facts = self.load_facts(&ids, now).await?;
-        for (id, account, purpose, _subject) in rows {
+        for (id, account, purpose, link_path) in rows {
             let kind = match purpose.as_str() {
                 "payment_receipt" => MessageKind::PaymentReceipt,
                 "instalment_failed" => MessageKind::InstalmentFailed,
@@ -367,16 +413,14 @@ impl Accounts {
                 continue;
             };
             let agency = self.agency_context(f.agency, agencies).await?;
-            let drafted = match draft(
-                *account,
-                f,
-                agency,
-                Channel::Sms,
+            let message = Message {
+                account: *account,
+                channel: Channel::Sms,
                 kind,
-                format!("request:{id}"),
-                &options.links,
-                now,
-            ) {
+                dedupe_key: format!("request:{id}"),
+                next_path: Some(link_path.as_str()),
+            };
+            let drafted = match draft(message, f, agency, &options.links, now) {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::error!(account, request = id, "message not prepared: {e}");

@@ -477,6 +477,21 @@ pub async fn payment_messages_are_decided_and_queued_once(h: &Harness) {
         .map(|m| m.kind)
         .collect();
     assert_eq!(kinds, vec!["validation_link", "payment_receipt"]);
+    // The receipt's link leads to the receipt after the identity check; the first message's
+    // to the account page.
+    let out = acc.account_outbox(account).await.unwrap();
+    let next = |body: &str| {
+        let token = body.split("/l/").nth(1).unwrap().split(' ').next().unwrap();
+        accounts::portal::LinkToken::parse(token).unwrap()
+    };
+    assert_eq!(
+        acc.link_next_path(&next(&out[1].body))
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("/receipt/1")
+    );
+    assert_eq!(acc.link_next_path(&next(&out[0].body)).await.unwrap(), None);
     assert!(acc.pending_message_requests(10).await.unwrap().is_empty());
 }
 
