@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Subcommand;
 
 use crate::settings::Settings;
@@ -28,6 +29,16 @@ pub enum MessagesCommand {
         /// Show every inbound message, not only open ones.
         #[arg(long)]
         all: bool,
+    },
+    /// Prints an agency's cadence and texts as JSON, or saves new ones from a JSON file
+    /// (checked: unknown template variables and reminders without a link are refused).
+    Cadence {
+        /// The agency.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+        /// A JSON file with the cadence to save (the format `--agency X` prints).
+        #[arg(long)]
+        set: Option<std::path::PathBuf>,
     },
     /// Measures a scheduling run and sending to a local fake provider; prints Markdown.
     Bench(crate::messaging_bench::BenchArgs),
@@ -87,6 +98,24 @@ pub async fn run(settings: &Settings, command: MessagesCommand) -> anyhow::Resul
                     m.action
                 );
             }
+            Ok(())
+        }
+        MessagesCommand::Cadence { agency, set } => {
+            let accounts = crate::open(settings).await?;
+            let Some(found) = accounts.agency_by_slug(&agency).await? else {
+                anyhow::bail!("no agency `{agency}`");
+            };
+            if let Some(path) = set {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let cadence: domain::messaging::Cadence = serde_json::from_str(&text)
+                    .with_context(|| format!("reading {} as a cadence", path.display()))?;
+                accounts
+                    .set_cadence(found.id, cadence, &domain::Actor::System("cli".into()))
+                    .await?;
+            }
+            let cadence = accounts.cadence(found.id).await?;
+            println!("{}", serde_json::to_string_pretty(&cadence)?);
             Ok(())
         }
         MessagesCommand::Bench(args) => crate::messaging_bench::run(args).await,

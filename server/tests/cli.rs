@@ -194,3 +194,61 @@ fn compliance_decide_logs_each_decision_and_log_prints_them() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no account `NOPE-1`"));
 }
+
+#[test]
+fn messages_cadence_prints_saves_and_refuses_a_template_that_shows_the_amount() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settle.db");
+    // The demo agency is created by the first import.
+    let file = dir.path().join("placements.csv");
+    std::fs::write(&file, [HEADER.to_string(), row("G-1", "100.00")].join("\n")).unwrap();
+    assert!(settle(&db)
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let shown = settle(&db).args(["messages", "cadence"]).output().unwrap();
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let mut cadence: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(cadence["repeat_every_days"], 14);
+
+    cadence["repeat_every_days"] = 30.into();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, cadence.to_string()).unwrap();
+    let saved = settle(&db)
+        .args(["messages", "cadence", "--set"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let again: serde_json::Value = serde_json::from_slice(
+        &settle(&db)
+            .args(["messages", "cadence"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(again["repeat_every_days"], 30);
+
+    cadence["templates"] = serde_json::json!({"reminder": {"en": "You owe {amount}: {link}"}});
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, cadence.to_string()).unwrap();
+    let refused = settle(&db)
+        .args(["messages", "cadence", "--set"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("{amount}"));
+}

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde_json::json;
 
 /// The account sid the fake accepts.
-pub const SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const SID: &str = "ACfakeTestAccountForLocalTests";
 
 /// The auth token the fake accepts.
 pub const TOKEN: &str = "fake_twilio_auth_token";
