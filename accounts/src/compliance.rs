@@ -222,6 +222,8 @@ pub(crate) struct AccountFacts {
     pub first_name: String,
     /// The debtor's phone.
     pub phone: Option<String>,
+    /// The Telegram chat bound to the account (the latest, not blocked), if any.
+    pub telegram_chat: Option<i64>,
     /// The debtor's language.
     pub language: domain::Language,
     /// Everything about the consumer but `opted_out_at`, which depends on the medium.
@@ -235,6 +237,21 @@ pub(crate) struct AccountFacts {
 }
 
 impl AccountFacts {
+    /// Where reminders and payment messages go: a bound Telegram chat the debtor has not
+    /// opted out of (they chose it), else the phone; `None` when neither is usable.
+    pub fn reminder_channel(&self) -> Option<Channel> {
+        let open = |c: Channel| {
+            !self.consumer.opted_out.contains(c) && !self.consumer.refused_channels.contains(c)
+        };
+        if self.telegram_chat.is_some() && open(Channel::Telegram) {
+            Some(Channel::Telegram)
+        } else if self.phone.is_some() {
+            Some(Channel::Sms)
+        } else {
+            None
+        }
+    }
+
     /// The question for a message on `channel` for `purpose`.
     pub fn question(&self, channel: Channel, purpose: Purpose) -> ContactQuestion {
         let mut consumer = self.consumer.clone();
@@ -521,7 +538,7 @@ impl Accounts {
             bool,
         );
         type EventCols = (i64, DateTime<Utc>, String, String, String);
-        let (accounts, prefs, holds, disputes, consents, recent, older) = with_db!(&self.db, pool => {
+        let (accounts, prefs, holds, disputes, consents, recent, older, chats) = with_db!(&self.db, pool => {
             let accounts: Vec<AccountCols> = sqlx::query_as(&format!(
                 "SELECT id, agency_id, first_name, phone, state, postal_code, time_zone, language,
                         sms_consent
@@ -592,8 +609,17 @@ impl Accounts {
             .bind(since)
             .fetch_all(pool)
             .await?;
-            (accounts, prefs, holds, disputes, consents, recent, older)
+            // The latest bound chat wins when a debtor bound more than one.
+            let chats: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                "SELECT account_id, chat_id FROM telegram_chats
+                 WHERE blocked_at IS NULL AND account_id IN {set} ORDER BY bound_at, chat_id"
+            ))
+            .bind(&list)
+            .fetch_all(pool)
+            .await?;
+            (accounts, prefs, holds, disputes, consents, recent, older, chats)
         });
+        let chats: HashMap<i64, i64> = chats.into_iter().collect();
         let mut out: HashMap<i64, AccountFacts> = HashMap::with_capacity(accounts.len());
         for (id, agency, first_name, phone, state, postal, tz, language, sms_consent) in accounts {
             let mut consented = ChannelSet::EMPTY;
@@ -619,6 +645,7 @@ impl Accounts {
                         ..ConsumerFacts::default()
                     },
                     phone,
+                    telegram_chat: chats.get(&id).copied(),
                     opted_out_at: Vec::new(),
                     dispute_open: false,
                     history: Vec::new(),

@@ -14,6 +14,7 @@ mod ledger;
 pub mod messaging;
 pub mod payments;
 pub mod portal;
+pub mod telegram;
 
 use std::sync::Arc;
 

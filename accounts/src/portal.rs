@@ -125,18 +125,31 @@ pub enum Verification {
 impl Accounts {
     /// Makes a link to an account, valid for `ttl`.
     pub async fn create_link(&self, account: AccountId, ttl: Duration) -> Result<NewLink> {
+        self.create_link_to(account, ttl, None).await
+    }
+
+    /// Makes a link to an account that leads to `next_path` (a portal page; anything else
+    /// is ignored) after the identity check.
+    pub async fn create_link_to(
+        &self,
+        account: AccountId,
+        ttl: Duration,
+        next_path: Option<&str>,
+    ) -> Result<NewLink> {
+        let next_path = next_path.filter(|p| is_portal_path(p));
         let now = self.clock.now();
         let token = LinkToken::generate();
         let expires_at = now + ttl;
         let id: i64 = with_db!(&self.db, pool => {
             sqlx::query_scalar(
-                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at)
-                 VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at, next_path)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(account.0)
             .bind(token.hash())
             .bind(now)
             .bind(expires_at)
+            .bind(next_path)
             .fetch_one(pool)
             .await?
         });

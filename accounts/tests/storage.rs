@@ -149,6 +149,7 @@ storage_suite!(
     payment_messages_are_decided_and_queued_once,
     queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
     a_message_that_never_arrived_does_not_count_as_the_first_contact,
+    telegram_links_bind_once_and_a_blocked_chat_hands_reminders_back,
 );
 
 #[path = "storage/compliance.rs"]
@@ -159,6 +160,8 @@ mod messaging;
 mod payments;
 #[path = "storage/portal.rs"]
 mod portal;
+#[path = "storage/telegram.rs"]
+mod telegram;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
@@ -183,6 +186,7 @@ use portal::{
     links_expire_can_be_revoked_and_cannot_be_forged,
     the_first_notice_delivery_fixes_the_validation_period,
 };
+use telegram::telegram_links_bind_once_and_a_blocked_chat_hands_reminders_back;
 
 const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance,time_zone,language,sms_consent";
 

@@ -192,6 +192,8 @@ messages! {
     Entry => "Entry", "Movimiento";
     Amount => "Amount", "Monto";
     PlanTitle => "Payment plan", "Plan de pagos";
+    TelegramOffer => "Prefer Telegram? Get your reminders there and check your account from the chat.", "¿Prefiere Telegram? Reciba allí sus recordatorios y consulte su cuenta desde el chat.";
+    TelegramConnect => "Use Telegram", "Usar Telegram";
     NoPlan => "You have no payment plan.", "No tiene un plan de pagos.";
     NoticeLink => "Read your validation notice", "Lea su aviso de validación";
     PreferencesLink => "Contact preferences", "Preferencias de contacto";

@@ -32,6 +32,12 @@ pub mod session_keys {
     pub const NEXT: &str = "portal.next";
 }
 
+/// Present in the server's context when a Telegram bot is configured: the account page
+/// then offers to connect a chat (`POST /telegram/connect`).
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy)]
+pub struct TelegramEnabled;
+
 /// A per-client-address limit on identity checks, shared by every account, so one client
 /// cannot spray guesses across many accounts.
 #[cfg(feature = "ssr")]

@@ -201,6 +201,12 @@ pub fn AccountPage() -> impl IntoView {
                             <li><a href="/notice">{t(lang, Msg::NoticeLink)}</a></li>
                             <li><a href="/preferences">{t(lang, Msg::PreferencesLink)}</a></li>
                         </ul>
+                        {a.telegram.then(|| view! {
+                            <form method="post" action="/telegram/connect" class="telegram">
+                                <p>{t(lang, Msg::TelegramOffer)}</p>
+                                <button type="submit" data-testid="telegram-connect">{t(lang, Msg::TelegramConnect)}</button>
+                            </form>
+                        })}
                         <SignOutForm/>
                     }.into_any()
                 }

@@ -50,6 +50,8 @@ pub struct AccountData {
     pub plan_next: Option<(String, String)>,
     /// Something is owed, so paying makes sense.
     pub owes: bool,
+    /// A Telegram bot is configured: offer to connect a chat.
+    pub telegram: bool,
 }
 
 /// Current contact preferences for the form.
@@ -165,24 +167,9 @@ pub(crate) mod imp {
         Ok(())
     }
 
-    /// `$1,234.56` for dollars, `1,234.56 EUR` otherwise; negatives with a minus sign.
+    /// `$1,234.56` for dollars, `1,234.56 EUR` otherwise ([`Money::for_people`]).
     pub fn money(m: Money) -> String {
-        let minor = m.minor();
-        let sign = if minor < 0 { "-" } else { "" };
-        let abs = minor.unsigned_abs();
-        let units = (abs / 100).to_string();
-        let mut grouped = String::new();
-        for (i, c) in units.chars().enumerate() {
-            if i > 0 && (units.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        let cents = abs % 100;
-        match m.currency().code() {
-            "USD" => format!("{sign}${grouped}.{cents:02}"),
-            code => format!("{sign}{grouped}.{cents:02} {code}"),
-        }
+        m.for_people()
     }
 }
 
@@ -294,6 +281,7 @@ pub async fn verify(dob: String, zip: String) -> Result<(), ServerFnError> {
 #[server]
 pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
     let accounts = imp::accounts()?;
+    let telegram = use_context::<crate::TelegramEnabled>().is_some();
     let Some(id) = imp::verified().await? else {
         return Ok(None);
     };
@@ -340,6 +328,7 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
             .plan_next
             .map(|(d, m)| (d.to_string(), imp::money(m))),
         owes: balance.minor() > 0,
+        telegram,
     }))
 }
 

@@ -259,12 +259,16 @@ pub fn compose(
     required: &[RequiredContent],
     language: Language,
 ) -> Result<String, String> {
-    let mut text = render(template, vars)?;
+    Ok(with_required(render(template, vars)?, required, language))
+}
+
+/// Appends the texts the compliance engine requires to a message already written.
+pub fn with_required(mut text: String, required: &[RequiredContent], language: Language) -> String {
     for content in required {
         text.push(' ');
         text.push_str(required_text(*content, language));
     }
-    Ok(text)
+    text
 }
 
 /// One step of a reminder cadence: a message kind, so many days after placement.

@@ -183,6 +183,29 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount as debtors read it: `$1,234.56` for dollars, `1,234.56 EUR` otherwise;
+    /// negatives with a minus sign.
+    pub fn for_people(&self) -> String {
+        let minor = self.minor();
+        let sign = if minor < 0 { "-" } else { "" };
+        let abs = minor.unsigned_abs();
+        let units = (abs / 100).to_string();
+        let mut grouped = String::new();
+        for (i, c) in units.chars().enumerate() {
+            if i > 0 && (units.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        let cents = abs % 100;
+        match self.currency().code() {
+            "USD" => format!("{sign}${grouped}.{cents:02}"),
+            code => format!("{sign}{grouped}.{cents:02} {code}"),
+        }
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.2} {}", self.to_decimal(), self.currency)

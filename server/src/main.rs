@@ -15,6 +15,7 @@ mod payments_cli;
 mod portal;
 mod serve;
 mod settings;
+mod telegram;
 
 use std::sync::Arc;
 

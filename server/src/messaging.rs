@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accounts::messaging::{
-    DemoSms, InboundSms, LinkSettings, RunOptions, SenderOptions, SmsGateway,
+    ChatGateway, DemoSms, InboundSms, LinkSettings, RunOptions, SenderOptions, SmsGateway,
 };
 use accounts::Accounts;
 use anyhow::Context;
@@ -78,34 +78,49 @@ pub fn sender_options(settings: &Settings, gateway: &dyn SmsGateway, limit: bool
     }
 }
 
-/// One messaging pass: a scheduling run, then the outbox sent.
-pub async fn pass(
-    accounts: &Accounts,
-    gateway: &dyn SmsGateway,
-    run: &RunOptions,
-    send: &SenderOptions,
-) -> anyhow::Result<()> {
+/// How a pass sends: texts and Telegram messages, each through its transport.
+pub struct Senders<'a> {
+    /// The SMS transport and its options.
+    pub sms: (&'a dyn SmsGateway, &'a SenderOptions),
+    /// The Telegram transport and its options.
+    pub chat: (&'a dyn ChatGateway, &'a SenderOptions),
+}
+
+/// One messaging pass: a scheduling run, then the outbox sent on every medium.
+pub async fn pass(accounts: &Accounts, run: &RunOptions, send: &Senders<'_>) -> anyhow::Result<()> {
     // Sending goes on even when the run fails: answers and opt-out confirmations must
     // not wait for a scheduling problem to be fixed.
     let report = accounts.run_schedule(run).await;
-    let sent = accounts.send_outbox(gateway, send).await?;
+    let sent = accounts.send_outbox(send.sms.0, send.sms.1).await?;
+    let chats = accounts.send_chats(send.chat.0, send.chat.1).await?;
     let report = report?;
-    if report.decided > 0 || sent.sent + sent.failed + sent.review + sent.abandoned > 0 {
-        tracing::info!(?report, ?sent, "messaging pass");
+    let moved = |s: &accounts::messaging::SendReport| s.sent + s.failed + s.review + s.abandoned;
+    if report.decided > 0 || moved(&sent) + moved(&chats) > 0 {
+        tracing::info!(?report, ?sent, ?chats, "messaging pass");
     }
     Ok(())
 }
 
 /// Runs a messaging pass every `messaging_interval_secs`, until the process ends.
-pub async fn run_worker(accounts: Accounts, gateway: Arc<dyn SmsGateway>, settings: Settings) {
+pub async fn run_worker(
+    accounts: Accounts,
+    gateway: Arc<dyn SmsGateway>,
+    chat: Box<dyn ChatGateway>,
+    settings: Settings,
+) {
     let run = run_options(&settings);
     let send = sender_options(&settings, gateway.as_ref(), true);
+    let chat_send = crate::telegram::sender_options(&settings);
     let mut tick =
         tokio::time::interval(Duration::from_secs(settings.messaging_interval_secs.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = pass(&accounts, gateway.as_ref(), &run, &send).await {
+        let senders = Senders {
+            sms: (gateway.as_ref(), &send),
+            chat: (chat.as_ref(), &chat_send),
+        };
+        if let Err(e) = pass(&accounts, &run, &senders).await {
             tracing::error!("messaging worker: {e:#}");
         }
     }

@@ -72,9 +72,19 @@ pub async fn run(settings: &Settings, command: MessagesCommand) -> anyhow::Resul
                     crate::messaging::sender_options(settings, gateway.as_ref(), !no_limit);
                 Some(accounts.send_outbox(gateway.as_ref(), &options).await?)
             };
+            let chats = if no_send {
+                None
+            } else {
+                let bot = crate::telegram::telegram_bot(&accounts, settings)?;
+                let chat = crate::telegram::chat_gateway(bot.as_ref());
+                let options = crate::telegram::sender_options(settings);
+                Some(accounts.send_chats(chat.as_ref(), &options).await?)
+            };
             println!(
                 "{}",
-                serde_json::json!({ "schedule": run, "send": sent, "transport": gateway.name() })
+                serde_json::json!({
+                    "schedule": run, "send": sent, "telegram": chats, "transport": gateway.name()
+                })
             );
             eprintln!(
                 "schedule {scheduled:.2} s, send {:.2} s, peak memory {} MiB",
@@ -138,9 +148,13 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
         payments,
         Duration::from_secs(settings.worker_interval_secs.max(1)),
     ));
+    // Workers send Telegram reminders but never poll: one poller per bot (the server's),
+    // or webhook mode for several processes.
+    let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
     tokio::spawn(crate::messaging::run_worker(
         accounts.clone(),
         sms,
+        crate::telegram::chat_gateway(bot.as_ref()),
         settings,
     ));
     crate::serve::shutdown().await;

@@ -22,9 +22,11 @@ use crate::settings::Settings;
 pub async fn router(
     accounts: Accounts,
     gateway: Arc<dyn PaymentGateway>,
+    bot: Option<settle_bot::SettleBot>,
     leptos_options: LeptosOptions,
     settings: &Settings,
 ) -> anyhow::Result<Router> {
+    let telegram = bot.is_some();
     let sessions =
         crate::portal::session_layer(&accounts, settings.public_url.starts_with("https://"))
             .await
@@ -67,6 +69,9 @@ pub async fn router(
                     provide_context(accounts.clone());
                     provide_context(limit.clone());
                     provide_context(payments.clone());
+                    if telegram {
+                        provide_context(app::TelegramEnabled);
+                    }
                 }
             },
             {
@@ -79,13 +84,15 @@ pub async fn router(
         .merge(links)
         .merge(demo)
         .merge(demo_phone)
+        .merge(crate::telegram::connect_router(bot.clone()))
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
         .merge(crate::api::router())
         .merge(crate::payments::stripe_router(accounts.clone(), settings)?)
-        .merge(crate::messaging::twilio_router(accounts.clone(), settings)))
+        .merge(crate::messaging::twilio_router(accounts.clone(), settings))
+        .merge(crate::telegram::webhook_router(bot, settings)))
 }
 
 /// Ready when the database answers and its schema is the one this build expects.
@@ -138,12 +145,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     ));
     let sms = crate::messaging::sms_gateway(&settings)?;
     tracing::info!(transport = sms.name(), "text messages");
+    let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
     tokio::spawn(crate::messaging::run_worker(
         accounts.clone(),
         sms,
+        crate::telegram::chat_gateway(bot.as_ref()),
         settings.clone(),
     ));
-    let app = router(accounts.clone(), gateway, options, &settings).await?;
+    if let Some(bot) = &bot {
+        if settings.telegram_webhook_secret.is_some() {
+            tracing::info!("telegram bot in webhook mode at /webhooks/telegram");
+        } else {
+            tracing::info!("telegram bot polling for updates");
+            let bot = bot.clone();
+            tokio::spawn(async move { bot.run_polling().await });
+        }
+    }
+    let app = router(accounts.clone(), gateway, bot, options, &settings).await?;
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

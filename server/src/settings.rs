@@ -98,6 +98,17 @@ pub struct Settings {
     /// Demos and end-to-end tests only: the instant (RFC 3339) the clock starts at; it runs
     /// forward from there.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// The Telegram bot's token from BotFather. Unset: no bot; Telegram rows (none can be
+    /// made without a bound chat) would go to the demo transport.
+    pub telegram_bot_token: Option<SecretString>,
+    /// The bot's username (`settle_example_bot`), for `t.me` links.
+    pub telegram_bot_username: Option<String>,
+    /// The Bot API's address (tests point it at a local fake).
+    pub telegram_api_url: String,
+    /// Set: webhook mode. Telegram must be given the same secret (`setWebhook`
+    /// `secret_token`) and `<public_url>/webhooks/telegram` as the address. Unset: long
+    /// polling, for one machine.
+    pub telegram_webhook_secret: Option<SecretString>,
 }
 
 /// Environment values are parsed as TOML, so `+15005550006` arrives as a number: read it
@@ -139,6 +150,10 @@ impl Default for Settings {
             sms_per_second: 1,
             outbox_lease_secs: 120,
             clock_start: None,
+            telegram_bot_token: None,
+            telegram_bot_username: None,
+            telegram_api_url: "https://api.telegram.org".to_string(),
+            telegram_webhook_secret: None,
         }
     }
 }

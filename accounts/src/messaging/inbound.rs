@@ -68,9 +68,9 @@ pub struct InboxMessage {
     pub received_at: DateTime<Utc>,
 }
 
-/// What the system does for an intent: the effect, its description, the answer, and
+/// What the system does for an intent: the effect's description, the answer, and
 /// whether the agency must see the message.
-fn plan(intent: ReplyIntent) -> (&'static str, Option<MessageKind>, bool) {
+pub fn reply_plan(intent: ReplyIntent) -> (&'static str, Option<MessageKind>, bool) {
     use ReplyIntent::*;
     match intent {
         OptOut => (
@@ -149,16 +149,17 @@ impl Accounts {
         let intent = intents.first().copied().unwrap_or(ReplyIntent::Other);
         for account in &accounts {
             for i in &intents {
-                self.act_on(AccountId(*account), *i, &sms.body).await?;
+                self.act_on(AccountId(*account), Channel::Sms, *i, &sms.body)
+                    .await?;
             }
         }
-        let to_agency = accounts.is_empty() || intents.iter().any(|i| plan(*i).2);
+        let to_agency = accounts.is_empty() || intents.iter().any(|i| reply_plan(*i).2);
         let action = if accounts.is_empty() {
             "no account has this number; sent to the agency inbox".to_string()
         } else {
             intents
                 .iter()
-                .map(|i| plan(*i).0)
+                .map(|i| reply_plan(*i).0)
                 .collect::<Vec<_>>()
                 .join("; ")
         };
@@ -167,7 +168,7 @@ impl Accounts {
         let answer = if intents.contains(&ReplyIntent::OptOut) {
             Some(MessageKind::OptOutConfirmation)
         } else {
-            plan(intent).1
+            reply_plan(intent).1
         };
         let now = self.clock.now();
         let inbound_event = ContactEvent {
@@ -195,6 +196,8 @@ impl Accounts {
                 kind,
                 dedupe_key: key,
                 next_path: None,
+                text: None,
+                markup: None,
             };
             let drafted = draft(message, f, agency, links, now)?;
             if drafted.decision.allowed() {
@@ -261,8 +264,16 @@ impl Accounts {
         })
     }
 
-    async fn act_on(&self, account: AccountId, intent: ReplyIntent, body: &str) -> Result<()> {
-        let by = Actor::System("sms-reply".into());
+    /// Acts on one understood intent of a message received on `channel`.
+    pub(crate) async fn act_on(
+        &self,
+        account: AccountId,
+        channel: Channel,
+        intent: ReplyIntent,
+        body: &str,
+    ) -> Result<()> {
+        let source = format!("{channel} reply");
+        let by = Actor::System(format!("{channel}-reply"));
         let hold = |kind| async move {
             match self.set_hold(account, kind, body, &by).await {
                 // Already held: the new message changes nothing.
@@ -272,19 +283,19 @@ impl Accounts {
         };
         match intent {
             ReplyIntent::OptOut => {
-                self.change_consent(account, Channel::Sms, ConsentChange::OptOut, "sms reply")
+                self.change_consent(account, channel, ConsentChange::OptOut, &source)
                     .await
             }
             ReplyIntent::OptIn => {
-                self.change_consent(account, Channel::Sms, ConsentChange::Consent, "sms reply")
+                self.change_consent(account, channel, ConsentChange::Consent, &source)
                     .await
             }
             ReplyIntent::WrongNumber => {
-                self.change_consent(account, Channel::Sms, ConsentChange::Refuse, "wrong number")
+                self.change_consent(account, channel, ConsentChange::Refuse, "wrong number")
                     .await
             }
             ReplyIntent::StopCalling => {
-                self.change_consent(account, Channel::Call, ConsentChange::Refuse, "sms reply")
+                self.change_consent(account, Channel::Call, ConsentChange::Refuse, &source)
                     .await
             }
             ReplyIntent::NotMyDebt => {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::compliance::{self, wire, Channel, Decision, Direction, Policy, Verdict};
-use domain::messaging::{compose, Cadence, MessageKind, TemplateVars};
+use domain::messaging::{compose, with_required, Cadence, MessageKind, TemplateVars};
 use domain::{AccountId, Actor, AgencyId};
 
 use crate::compliance::AccountFacts;
@@ -24,10 +24,12 @@ use crate::db::with_db;
 use crate::portal::LinkToken;
 use crate::{Accounts, Error, Result};
 
-pub use demo::DemoSms;
-pub use inbound::{InboundOutcome, InboundSms, InboxMessage};
+pub use demo::{DemoChat, DemoSms};
+pub use inbound::{reply_plan, InboundOutcome, InboundSms, InboxMessage};
 pub use outbox::{OutboxMessage, OutboxStatus, SendReport, SenderOptions};
-pub use port::{OutboundSms, SendOutcome, SmsFuture, SmsGateway};
+pub use port::{
+    ChatGateway, OutboundChat, OutboundSms, SendOutcome, SmsFuture, SmsGateway, CHAT_BLOCKED,
+};
 pub use run::{RunOptions, RunReport};
 
 /// One row to write in a messaging transaction, in order.
@@ -61,6 +63,8 @@ pub(crate) enum Write {
         recipient: String,
         body: String,
         dedupe_key: String,
+        /// Buttons to show with it (a Telegram inline keyboard as JSON).
+        markup: Option<String>,
     },
     /// The message in the contact history the engine counts.
     Contact {
@@ -148,12 +152,13 @@ macro_rules! apply_writes {
                     recipient,
                     body,
                     dedupe_key,
+                    markup,
                 } => {
                     sqlx::query(
                         "INSERT INTO outbox (account_id, decision_id, channel, kind, purpose,
                             recipient, body, dedupe_key, status, priority, created_at, not_before,
-                            updated_at)
-                         VALUES ($1, $2, $3, $4, $10, $5, $6, $7, 'pending', $9, $8, $8, $8)",
+                            updated_at, markup)
+                         VALUES ($1, $2, $3, $4, $10, $5, $6, $7, 'pending', $9, $8, $8, $8, $11)",
                     )
                     .bind(account)
                     .bind(decision_id)
@@ -165,6 +170,7 @@ macro_rules! apply_writes {
                     .bind($now)
                     .bind($crate::messaging::priority(kind))
                     .bind(kind.purpose().as_str())
+                    .bind(markup)
                     .execute(&mut *$tx)
                     .await?;
                 }
@@ -233,7 +239,7 @@ macro_rules! apply_writes {
 }
 pub(crate) use apply_writes;
 
-/// Rows per multi-row statement (11 columns × 400 stays far below either engine's limit
+/// Rows per multi-row statement (14 columns × 400 stays far below either engine's limit
 /// on bound parameters).
 pub(crate) const BULK_ROWS: usize = 400;
 
@@ -362,7 +368,8 @@ macro_rules! apply_bulk {
         for chunk in outbox.chunks(BULK_ROWS) {
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO outbox (account_id, decision_id, channel, kind, purpose, recipient,
-                    body, dedupe_key, status, priority, created_at, not_before, updated_at) ",
+                    body, dedupe_key, status, priority, created_at, not_before, updated_at,
+                    markup) ",
             );
             qb.push_values(chunk, |mut b, (decision, w)| {
                 if let Write::Outbox {
@@ -372,6 +379,7 @@ macro_rules! apply_bulk {
                     recipient,
                     body,
                     dedupe_key,
+                    markup,
                 } = w
                 {
                     b.push_bind(*account)
@@ -386,7 +394,8 @@ macro_rules! apply_bulk {
                         .push_bind($crate::messaging::priority(*kind))
                         .push_bind($now)
                         .push_bind($now)
-                        .push_bind($now);
+                        .push_bind($now)
+                        .push_bind(markup.clone());
                 }
             });
             qb.build().execute(&mut *$tx).await?;
@@ -484,6 +493,11 @@ pub(crate) struct Message<'a> {
     pub kind: MessageKind,
     pub dedupe_key: String,
     pub next_path: Option<&'a str>,
+    /// A text written for this one message (a chat answer) instead of the kind's
+    /// template; the required content is still added.
+    pub text: Option<String>,
+    /// Buttons to send with it.
+    pub markup: Option<String>,
 }
 
 /// Decides one message and drafts its rows: the decision always; on allow the link and
@@ -501,6 +515,8 @@ pub(crate) fn draft(
         kind,
         dedupe_key,
         next_path,
+        text,
+        markup,
     } = message;
     let purpose = kind.purpose();
     let question = facts.question(channel, purpose);
@@ -533,9 +549,23 @@ pub(crate) fn draft(
     }
     let recipient = match channel {
         Channel::Sms => facts.phone.clone(),
+        Channel::Telegram => facts.telegram_chat.map(|c| c.to_string()),
         _ => None,
     }
     .ok_or_else(|| Error::Invalid(format!("account {account} has no address for {channel}")))?;
+    if let Some(text) = text {
+        let body = with_required(text, &decision.required_content, facts.language);
+        writes.push(Write::Outbox {
+            account,
+            channel,
+            kind,
+            recipient,
+            body,
+            dedupe_key,
+            markup,
+        });
+        return Ok(Drafted { decision, writes });
+    }
     let template = agency.cadence.template(kind, facts.language);
     let link = if template.contains("{link}") {
         let token = LinkToken::generate();
@@ -566,6 +596,7 @@ pub(crate) fn draft(
         recipient,
         body,
         dedupe_key,
+        markup,
     });
     // No separate history entry: the engine reads the outbox as history, counting a
     // message from the moment it is queued (a cap must hold even if several are queued
@@ -660,6 +691,10 @@ impl Accounts {
             Cancel::Channel(Channel::Sms) => (
                 "channel = 'sms' AND kind <> 'opt_out_confirmation'",
                 "the debtor opted out of or refused this medium",
+            ),
+            Cancel::Channel(Channel::Telegram) => (
+                "channel = 'telegram' AND kind <> 'opt_out_confirmation'",
+                "the debtor opted out of, refused or blocked this medium",
             ),
             Cancel::Channel(_) => return Ok(0),
             Cancel::Hold => (

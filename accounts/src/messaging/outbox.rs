@@ -14,7 +14,9 @@ use futures_util::StreamExt;
 use governor::{Quota, RateLimiter};
 use serde::Serialize;
 
-use super::port::{OutboundSms, SendOutcome, SmsGateway};
+use domain::compliance::Channel;
+
+use super::port::{ChatGateway, OutboundChat, OutboundSms, SendOutcome, SmsGateway, CHAT_BLOCKED};
 use crate::compliance::{ids_json, in_list};
 use crate::db::with_db;
 use crate::{Accounts, Engine, Error, Result};
@@ -198,6 +200,7 @@ struct Claimed {
     id: i64,
     recipient: String,
     body: String,
+    markup: Option<String>,
     agency: i64,
     facts: String,
 }
@@ -217,6 +220,67 @@ impl Accounts {
         gateway: &dyn SmsGateway,
         options: &SenderOptions,
     ) -> Result<SendReport> {
+        let send = |row: Claimed| async move {
+            let sms = OutboundSms {
+                outbox_id: row.id,
+                from: options.from.clone(),
+                to: row.recipient,
+                body: row.body,
+                status_callback: options
+                    .status_callback
+                    .as_ref()
+                    .map(|url| format!("{url}?outbox={}", row.id)),
+            };
+            gateway.send(&sms).await
+        };
+        self.send_channel(Channel::Sms, gateway.name(), options, send)
+            .await
+    }
+
+    /// Sends every ready Telegram row through `gateway`, like [`Accounts::send_outbox`]
+    /// does for texts; a chat whose user blocked the bot is marked, and nothing more is
+    /// queued for it.
+    pub async fn send_chats(
+        &self,
+        gateway: &dyn ChatGateway,
+        options: &SenderOptions,
+    ) -> Result<SendReport> {
+        let send = |row: Claimed| async move {
+            let Ok(chat_id) = row.recipient.parse::<i64>() else {
+                return SendOutcome::Rejected {
+                    code: "bad_recipient".into(),
+                    message: format!("`{}` is not a chat id", row.recipient),
+                };
+            };
+            let message = OutboundChat {
+                outbox_id: row.id,
+                chat_id,
+                text: row.body,
+                markup: row.markup,
+            };
+            let outcome = gateway.send(&message).await;
+            if matches!(&outcome, SendOutcome::Rejected { code, .. } if code == CHAT_BLOCKED) {
+                if let Err(e) = self.mark_chat_blocked(chat_id).await {
+                    tracing::error!(chat = chat_id, "blocked chat not marked: {e}");
+                }
+            }
+            outcome
+        };
+        self.send_channel(Channel::Telegram, gateway.name(), options, send)
+            .await
+    }
+
+    async fn send_channel<F, Fut>(
+        &self,
+        channel: Channel,
+        provider: &'static str,
+        options: &SenderOptions,
+        send: F,
+    ) -> Result<SendReport>
+    where
+        F: Fn(Claimed) -> Fut,
+        Fut: std::future::Future<Output = SendOutcome>,
+    {
         let mut report = SendReport {
             abandoned: self.review_abandoned(options.lease).await?,
             ..SendReport::default()
@@ -236,7 +300,7 @@ impl Accounts {
                 }
                 None => options.batch,
             };
-            let claimed = self.claim_outbox(options, chunk).await?;
+            let claimed = self.claim_outbox(channel, options, chunk).await?;
             let n = claimed.len() as i64;
             let mut ready = Vec::with_capacity(claimed.len());
             for row in claimed {
@@ -246,25 +310,16 @@ impl Accounts {
                     report.rechecked += 1;
                 }
             }
+            let send = &send;
             let outcomes: Vec<Result<Option<SendOutcome>>> = futures_util::stream::iter(ready)
                 .map(|row| async move {
-                    if !self.touch_claim(row.id, &options.worker).await? {
+                    let id = row.id;
+                    if !self.touch_claim(id, &options.worker).await? {
                         // Someone marked it for review meanwhile: it must not go now.
                         return Ok(None);
                     }
-                    let sms = OutboundSms {
-                        outbox_id: row.id,
-                        from: options.from.clone(),
-                        to: row.recipient,
-                        body: row.body,
-                        status_callback: options
-                            .status_callback
-                            .as_ref()
-                            .map(|url| format!("{url}?outbox={}", row.id)),
-                    };
-                    let outcome = gateway.send(&sms).await;
-                    self.record_send(row.id, gateway.name(), &outcome, options)
-                        .await?;
+                    let outcome = send(row).await;
+                    self.record_send(id, provider, &outcome, options).await?;
                     Ok(Some(outcome))
                 })
                 .buffer_unordered(options.concurrency.max(1))
@@ -326,7 +381,12 @@ impl Accounts {
 
     /// Claims up to `limit` ready rows in its own committed transaction, most urgent first
     /// (answers and confirmations before reminders).
-    async fn claim_outbox(&self, options: &SenderOptions, limit: i64) -> Result<Vec<Claimed>> {
+    async fn claim_outbox(
+        &self,
+        channel: Channel,
+        options: &SenderOptions,
+        limit: i64,
+    ) -> Result<Vec<Claimed>> {
         let now = self.clock.now();
         let engine = self.engine();
         let (begin, lock) = match engine {
@@ -334,9 +394,9 @@ impl Accounts {
             Engine::Postgres => ("BEGIN", "FOR UPDATE OF o SKIP LOCKED"),
         };
         let select = format!(
-            "SELECT o.id, o.recipient, o.body, d.agency_id, d.facts FROM outbox o
+            "SELECT o.id, o.recipient, o.body, o.markup, d.agency_id, d.facts FROM outbox o
              JOIN compliance_decisions d ON d.id = o.decision_id
-             WHERE o.status = 'pending' AND o.channel = 'sms' AND o.not_before <= $1
+             WHERE o.status = 'pending' AND o.channel = $3 AND o.not_before <= $1
              ORDER BY o.priority, o.not_before, o.id LIMIT $2 {lock}"
         );
         let set = in_list(engine);
@@ -347,9 +407,11 @@ impl Accounts {
         );
         with_db!(&self.db, pool => {
             let mut tx = pool.begin_with(begin).await?;
-            let rows: Vec<(i64, String, String, i64, String)> = sqlx::query_as(&select)
+            type Row = (i64, String, String, Option<String>, i64, String);
+            let rows: Vec<Row> = sqlx::query_as(&select)
                 .bind(now)
                 .bind(limit)
+                .bind(channel.as_str())
                 .fetch_all(&mut *tx)
                 .await?;
             if !rows.is_empty() {
@@ -364,10 +426,11 @@ impl Accounts {
             tx.commit().await?;
             Ok(rows
                 .into_iter()
-                .map(|(id, recipient, body, agency, facts)| Claimed {
+                .map(|(id, recipient, body, markup, agency, facts)| Claimed {
                     id,
                     recipient,
                     body,
+                    markup,
                     agency,
                     facts,
                 })

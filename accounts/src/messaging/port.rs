@@ -61,3 +61,29 @@ pub trait SmsGateway: Send + Sync {
     /// it did not take the message.
     fn send<'a>(&'a self, sms: &'a OutboundSms) -> SmsFuture<'a>;
 }
+
+/// The code a [`ChatGateway`] gives in [`SendOutcome::Rejected`] when the user blocked the
+/// bot (or deleted the chat): the chat is marked and no more is queued for it.
+pub const CHAT_BLOCKED: &str = "blocked";
+
+/// One chat message to hand to a messenger (Telegram).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundChat {
+    /// Settle's outbox row, for logs.
+    pub outbox_id: i64,
+    /// The chat.
+    pub chat_id: i64,
+    /// The final text.
+    pub text: String,
+    /// Buttons to show with it (an inline keyboard as JSON), if any.
+    pub markup: Option<String>,
+}
+
+/// A messenger that delivers chat messages (Telegram, or the demo transport).
+pub trait ChatGateway: Send + Sync {
+    /// The provider's name, stored with each sent row (`telegram`, `demo`).
+    fn name(&self) -> &'static str;
+
+    /// Sends one message.
+    fn send<'a>(&'a self, message: &'a OutboundChat) -> SmsFuture<'a>;
+}

@@ -246,7 +246,11 @@ impl Accounts {
             let Some(f) = facts.get(&account) else {
                 continue;
             };
-            let channel: Channel = channel.parse().map_err(crate::Error::Corrupt)?;
+            let stored: Channel = channel.parse().map_err(crate::Error::Corrupt)?;
+            // The medium is chosen at each step: a chat bound (or blocked, or opted out of)
+            // since the last one changes where the next reminder goes.
+            let medium = f.reminder_channel();
+            let channel = medium.unwrap_or(stored);
             if !owing.contains(&account) {
                 report.finished += 1;
                 writes.push(Write::Schedule {
@@ -256,7 +260,7 @@ impl Accounts {
                 });
                 continue;
             }
-            if on_plan.contains(&account) || (channel == Channel::Sms && f.phone.is_none()) {
+            if on_plan.contains(&account) || medium.is_none() {
                 report.paused += 1;
                 writes.push(Write::Schedule {
                     account,
@@ -281,6 +285,8 @@ impl Accounts {
                 kind: current.kind,
                 dedupe_key: format!("cadence:{account}:{step}"),
                 next_path: None,
+                text: None,
+                markup: None,
             };
             let drafted = match draft(message, f, agency, &options.links, now) {
                 Ok(d) => d,
@@ -403,7 +409,10 @@ impl Accounts {
                 "plan_broken" => MessageKind::PlanBroken,
                 _ => MessageKind::InstalmentDue,
             };
-            let Some(f) = facts.get_mut(account).filter(|f| f.phone.is_some()) else {
+            let Some((f, channel)) = facts
+                .get_mut(account)
+                .and_then(|f| f.reminder_channel().map(|c| (f, c)))
+            else {
                 // No medium to send it on: nothing to decide.
                 writes.push(Write::Request {
                     id: *id,
@@ -415,10 +424,12 @@ impl Accounts {
             let agency = self.agency_context(f.agency, agencies).await?;
             let message = Message {
                 account: *account,
-                channel: Channel::Sms,
+                channel,
                 kind,
                 dedupe_key: format!("request:{id}"),
                 next_path: Some(link_path.as_str()),
+                text: None,
+                markup: None,
             };
             let drafted = match draft(message, f, agency, &options.links, now) {
                 Ok(d) => d,
@@ -439,7 +450,7 @@ impl Accounts {
                 // broke the plan): the second is judged with the first already counted.
                 f.history.push(ContactEvent {
                     at: now,
-                    channel: Channel::Sms,
+                    channel,
                     direction: Direction::Outbound,
                     purpose: kind.purpose(),
                 });

@@ -1,0 +1,34 @@
+-- Telegram: the links that bind a chat to an account, the bound chats with their dialogue
+-- state, and the updates already handled (so a restart or a webhook retry repeats nothing).
+CREATE TABLE telegram_links (
+    id            BIGSERIAL PRIMARY KEY,
+    account_id    BIGINT NOT NULL REFERENCES accounts(id),
+    token_hash    TEXT NOT NULL UNIQUE,
+    created_at    TIMESTAMPTZ NOT NULL,
+    expires_at    TIMESTAMPTZ NOT NULL,
+    used_at       TIMESTAMPTZ,
+    used_by_chat  BIGINT
+);
+CREATE INDEX telegram_links_account ON telegram_links(account_id);
+
+-- One row per chat that ever wrote to the bot. `account_id` is set by a binding link;
+-- `verified_at` by a passed identity check in the chat (a chat id alone never shows the
+-- debt); `blocked_at` when Telegram said the user blocked the bot.
+CREATE TABLE telegram_chats (
+    chat_id      BIGINT PRIMARY KEY,
+    account_id   BIGINT REFERENCES accounts(id),
+    bound_at     TIMESTAMPTZ,
+    verified_at  TIMESTAMPTZ,
+    blocked_at   TIMESTAMPTZ,
+    state        TEXT NOT NULL DEFAULT 'idle',
+    updated_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX telegram_chats_account ON telegram_chats(account_id);
+
+CREATE TABLE telegram_updates (
+    update_id    BIGINT PRIMARY KEY,
+    received_at  TIMESTAMPTZ NOT NULL
+);
+
+-- Buttons sent with a message (Telegram inline keyboards, as JSON).
+ALTER TABLE outbox ADD COLUMN markup TEXT;
