@@ -40,6 +40,13 @@ impl TelegramToken {
         TelegramToken(URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// A fresh token and the hash stored for it.
+    pub(crate) fn generate_hashed() -> (TelegramToken, String) {
+        let token = TelegramToken::generate();
+        let hash = hash_hex(token.expose());
+        (token, hash)
+    }
+
     /// Reads a token from a `/start` payload; anything not shaped like one is refused
     /// before touching the database.
     pub fn parse(text: &str) -> Option<TelegramToken> {
@@ -60,6 +67,15 @@ impl fmt::Debug for TelegramToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("TelegramToken(***)")
     }
+}
+
+/// `https://t.me/<bot>?start=<token>`: opens the bot, which receives `/start <token>`.
+pub fn deep_link(username: &str, token: &TelegramToken) -> String {
+    format!(
+        "https://t.me/{}?start={}",
+        username.trim_start_matches('@'),
+        token.expose()
+    )
 }
 
 /// What a `/start <token>` did.

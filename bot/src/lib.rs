@@ -15,6 +15,7 @@ mod texts;
 mod webhook;
 
 use accounts::messaging::{LinkSettings, SenderOptions};
+pub use accounts::telegram::deep_link;
 use accounts::telegram::{BindOutcome, ChatAnswer, TelegramChat, TelegramToken};
 use accounts::Accounts;
 use chrono::NaiveDate;
@@ -749,15 +750,6 @@ impl SettleBot {
             .await?
             .ok_or_else(|| anyhow::anyhow!("chat {chat_id} vanished"))
     }
-}
-
-/// `https://t.me/<bot>?start=<token>`.
-pub fn deep_link(username: &str, token: &TelegramToken) -> String {
-    format!(
-        "https://t.me/{}?start={}",
-        username.trim_start_matches('@'),
-        token.expose()
-    )
 }
 
 /// Reads "1980-04-12 90210" (or "04/12/1980, 90210"): a date of birth and a ZIP code.

@@ -111,6 +111,7 @@ fn links() -> LinkSettings {
     LinkSettings {
         public_url: "https://pay.test".into(),
         ttl: Duration::days(30),
+        telegram_bot: None,
     }
 }
 

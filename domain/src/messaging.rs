@@ -120,7 +120,9 @@ impl MessageKind {
             (Language::En, OptInConfirmation) => {
                 "{agency}: text messages are on again. Reply STOP at any time to stop them."
             }
-            (Language::En, Help) => "{agency}: for help call {help}. Your account: {link}",
+            (Language::En, Help) => {
+                "{agency}: for help call {help}. Your account: {link}{telegram}"
+            }
             (Language::En, PayLink) => "{agency}: here is your secure link: {link}",
             (Language::En, DisputeReceived) => {
                 "{agency}: we recorded your dispute and stopped collection until we answer. \
@@ -147,7 +149,9 @@ impl MessageKind {
             (Language::Es, OptInConfirmation) => {
                 "{agency}: los mensajes de texto están activos de nuevo. Responda STOP para detenerlos."
             }
-            (Language::Es, Help) => "{agency}: para ayuda llame al {help}. Su cuenta: {link}",
+            (Language::Es, Help) => {
+                "{agency}: para ayuda llame al {help}. Su cuenta: {link}{telegram}"
+            }
             (Language::Es, PayLink) => "{agency}: este es su enlace seguro: {link}",
             (Language::Es, DisputeReceived) => {
                 "{agency}: registramos su disputa y detuvimos el cobro hasta responderle. \
@@ -228,6 +232,17 @@ pub struct TemplateVars<'a> {
     pub help: &'a str,
     /// The portal link (may be empty for kinds that have none).
     pub link: &'a str,
+    /// An offer to continue on Telegram with its binding link, led by a space; empty when
+    /// no bot is configured.
+    pub telegram: &'a str,
+}
+
+/// The words before the binding link in `{telegram}`.
+pub fn telegram_offer(language: Language) -> &'static str {
+    match language {
+        Language::En => "Chat with us on Telegram:",
+        Language::Es => "Escríbanos por Telegram:",
+    }
 }
 
 /// Fills `{variable}`s; refuses unknown ones so a typo never reaches a debtor.
@@ -243,6 +258,7 @@ pub fn render(template: &str, vars: &TemplateVars<'_>) -> Result<String, String>
             "agency" => vars.agency,
             "help" => vars.help,
             "link" => vars.link,
+            "telegram" => vars.telegram,
             other => return Err(other.to_string()),
         };
         out.push_str(value);
@@ -354,6 +370,7 @@ impl Cadence {
                     agency: "",
                     help: "",
                     link: "\u{1}",
+                    telegram: "",
                 };
                 let kind_name = kind.as_str();
                 let rendered = render(text, &probe).map_err(|variable| {
@@ -415,6 +432,7 @@ mod tests {
         agency: "Acme Recovery",
         help: "+1 555 0100",
         link: "https://s.example/l/abc",
+        telegram: " Telegram: https://t.me/settle_bot?start=abc",
     };
 
     #[test]

@@ -45,6 +45,11 @@ pub fn link_settings(settings: &Settings) -> LinkSettings {
     LinkSettings {
         public_url: settings.public_url.trim_end_matches('/').to_string(),
         ttl: chrono::Duration::days(accounts::portal::DEFAULT_LINK_TTL_DAYS),
+        // Offered only where a bot answers: both the token and the username are set.
+        telegram_bot: settings
+            .telegram_bot_token
+            .as_ref()
+            .and(settings.telegram_bot_username.clone()),
     }
 }
 

@@ -55,6 +55,12 @@ pub(crate) enum Write {
         expires_at: DateTime<Utc>,
         next_path: Option<String>,
     },
+    /// A single-use link binding a Telegram chat, offered by the message.
+    TelegramLink {
+        account: i64,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
     /// The message itself, allowed by the latest decision.
     Outbox {
         account: i64,
@@ -142,6 +148,22 @@ macro_rules! apply_writes {
                     .bind($now)
                     .bind(expires_at)
                     .bind(next_path)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Write::TelegramLink {
+                    account,
+                    token_hash,
+                    expires_at,
+                } => {
+                    sqlx::query(
+                        "INSERT INTO telegram_links (account_id, token_hash, created_at, expires_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(account)
+                    .bind(token_hash)
+                    .bind($now)
+                    .bind(expires_at)
                     .execute(&mut *$tx)
                     .await?;
                 }
@@ -305,7 +327,8 @@ macro_rules! apply_bulk {
                         schedule.push((account, step, due_at, channel));
                     }
                 }
-                Write::Request { .. } => requests.push(w),
+                // Rare (answers to HELP): row by row.
+                Write::Request { .. } | Write::TelegramLink { .. } => requests.push(w),
             }
         }
         for chunk in decisions.chunks(BULK_ROWS) {
@@ -477,6 +500,9 @@ pub struct LinkSettings {
     pub public_url: String,
     /// How long a link in a message works.
     pub ttl: Duration,
+    /// The Telegram bot's username, when one is configured: texts with `{telegram}` offer
+    /// a single-use link that binds a chat.
+    pub telegram_bot: Option<String>,
 }
 
 /// The decision for one message and, when allowed, the rows that send it.
@@ -581,11 +607,28 @@ pub(crate) fn draft(
     } else {
         String::new()
     };
+    let telegram = match (&links.telegram_bot, channel) {
+        (Some(bot), Channel::Sms) if template.contains("{telegram}") => {
+            let (token, hash) = crate::telegram::TelegramToken::generate_hashed();
+            writes.push(Write::TelegramLink {
+                account,
+                token_hash: hash,
+                expires_at: now + Duration::hours(crate::telegram::TELEGRAM_LINK_TTL_HOURS),
+            });
+            format!(
+                " {} {}",
+                domain::messaging::telegram_offer(facts.language),
+                crate::telegram::deep_link(bot, &token)
+            )
+        }
+        _ => String::new(),
+    };
     let vars = TemplateVars {
         name: &facts.first_name,
         agency: &agency.name,
         help: &agency.cadence.help_contact,
         link: &link,
+        telegram: &telegram,
     };
     let body = compose(template, &vars, &decision.required_content, facts.language)
         .map_err(|v| Error::Corrupt(format!("template {}: {v}", kind.as_str())))?;

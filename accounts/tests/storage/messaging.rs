@@ -20,6 +20,7 @@ fn options() -> RunOptions {
         links: LinkSettings {
             public_url: "https://pay.test".into(),
             ttl: Duration::days(30),
+            telegram_bot: None,
         },
     }
 }

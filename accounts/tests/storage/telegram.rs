@@ -31,6 +31,7 @@ fn options() -> RunOptions {
         links: accounts::messaging::LinkSettings {
             public_url: "https://pay.test".into(),
             ttl: Duration::days(30),
+            telegram_bot: None,
         },
     }
 }
@@ -102,4 +103,32 @@ pub async fn telegram_links_bind_once_and_a_blocked_chat_hands_reminders_back(h:
     let out = acc.account_outbox(account).await.unwrap();
     let last = out.iter().max_by_key(|m| m.id).unwrap();
     assert_eq!(last.channel, "sms", "{out:?}");
+
+    // A text answering HELP offers Telegram with a fresh binding link, when a bot is
+    // configured; that link binds a chat.
+    let mut links = options().links;
+    links.telegram_bot = Some("settle_test_bot".into());
+    let sms = accounts::messaging::InboundSms {
+        provider_id: Some("SM-help-1".into()),
+        from: "+16175550142".into(),
+        body: "HELP".into(),
+    };
+    let outcome = acc.receive_sms(&sms, &links).await.unwrap();
+    assert_eq!(outcome.replies_queued, 1, "{outcome:?}");
+    let out = acc.account_outbox(account).await.unwrap();
+    let help = out.iter().max_by_key(|m| m.id).unwrap();
+    assert_eq!(help.kind, "help");
+    let payload = help
+        .body
+        .split("https://t.me/settle_test_bot?start=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Telegram offer in {}", help.body))
+        .split(' ')
+        .next()
+        .unwrap();
+    let token = TelegramToken::parse(payload).unwrap();
+    assert_eq!(
+        acc.bind_telegram(77, &token).await.unwrap(),
+        BindOutcome::Bound(account)
+    );
 }
