@@ -152,7 +152,7 @@ impl SettleBot {
     }
 
     /// One `getUpdates` call (waiting up to `timeout` seconds) and its updates handled;
-    /// returns how many arrived.
+    /// returns how many arrived. An update that fails twice is logged and skipped.
     pub async fn poll_once(&self, timeout: u32) -> anyhow::Result<usize> {
         let offset = self.accounts.last_update_id().await?.map_or(0, |id| id + 1);
         let updates = self
@@ -163,7 +163,23 @@ impl SettleBot {
             .await?;
         let n = updates.len();
         for update in updates {
-            self.handle(update).await?;
+            let id = i64::from(update.id.0);
+            if let Err(first) = self.handle(update.clone()).await {
+                tracing::warn!(
+                    update = id,
+                    "telegram update failed, trying once more: {first:#}"
+                );
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                if let Err(e) = self.handle(update).await {
+                    // Skipped, not retried forever: one update that always fails would
+                    // otherwise stop the bot for everyone.
+                    tracing::error!(
+                        update = id,
+                        "telegram update skipped after two failures: {e:#}"
+                    );
+                    self.accounts.first_update(id).await?;
+                }
+            }
         }
         Ok(n)
     }
@@ -192,7 +208,7 @@ impl SettleBot {
                 Some(Command::Stop) => NOTHING_TO_STOP.get(lang),
                 _ => START_WITHOUT_LINK.get(lang),
             };
-            self.bot.send_message(m.chat.id, text).await?;
+            self.say_directly(m.chat.id, text).await;
             return Ok(());
         };
         let chat = if chat.blocked {
@@ -252,12 +268,11 @@ impl SettleBot {
                     self.answer(update_id, &chat, vec![menu_answer(lang)]).await
                 }
                 None => {
-                    self.bot
-                        .send_message(
-                            teloxide::types::ChatId(chat_id),
-                            START_WITHOUT_LINK.get(lang),
-                        )
-                        .await?;
+                    self.say_directly(
+                        teloxide::types::ChatId(chat_id),
+                        START_WITHOUT_LINK.get(lang),
+                    )
+                    .await;
                     Ok(())
                 }
             };
@@ -274,9 +289,8 @@ impl SettleBot {
         };
         if let Some(text) = refusal {
             tracing::info!(chat = chat_id, ?outcome, "telegram binding refused");
-            self.bot
-                .send_message(teloxide::types::ChatId(chat_id), text.get(lang))
-                .await?;
+            self.say_directly(teloxide::types::ChatId(chat_id), text.get(lang))
+                .await;
             return Ok(());
         }
         let chat = self.reload(chat_id).await?;
@@ -414,8 +428,11 @@ impl SettleBot {
     }
 
     async fn on_callback(&self, update_id: i64, q: &CallbackQuery) -> anyhow::Result<()> {
-        // Stops the button's spinner whatever happens next.
-        self.bot.answer_callback_query(q.id.clone()).await?;
+        // Stops the button's spinner whatever happens next. A failure (the query is too old)
+        // must not stop the update: it would be retried, and polling would stall on it.
+        if let Err(e) = self.bot.answer_callback_query(q.id.clone()).await {
+            tracing::warn!("telegram callback not answered: {e}");
+        }
         let chat_id = q
             .message
             .as_ref()
@@ -427,9 +444,8 @@ impl SettleBot {
             .filter(|c| c.account.is_some())
         else {
             let lang = user_lang(q.from.language_code.as_deref());
-            self.bot
-                .send_message(teloxide::types::ChatId(chat_id), NOT_BOUND.get(lang))
-                .await?;
+            self.say_directly(teloxide::types::ChatId(chat_id), NOT_BOUND.get(lang))
+                .await;
             return Ok(());
         };
         let data = q.data.as_deref().unwrap_or_default();
@@ -742,6 +758,18 @@ impl SettleBot {
             .await?;
         tracing::debug!(chat = chat.chat_id, queued, "telegram answers queued");
         Ok(())
+    }
+
+    /// Sends a text that names no debt to a chat bound to nothing. A refusal (the user
+    /// blocked the bot) is logged, not returned: the update is then done, never retried,
+    /// so one unreachable chat cannot stall polling.
+    async fn say_directly(&self, chat: teloxide::types::ChatId, text: &str) {
+        if let Err(e) = self.bot.send_message(chat, text).await {
+            tracing::warn!(
+                chat = chat.0,
+                "telegram message to an unbound chat not sent: {e}"
+            );
+        }
     }
 
     async fn reload(&self, chat_id: i64) -> anyhow::Result<TelegramChat> {

@@ -461,17 +461,21 @@ async fn polling_resumes_after_the_last_handled_update_and_repeats_nothing() {
     let token = w.accounts.create_telegram_link(w.account).await.unwrap();
     let first = w.text_update(CHAT, &format!("/start {}", token.expose()));
     let second = w.text_update(CHAT, "/help");
+    // A stranger who blocked the bot right after writing: the refused answer must not
+    // make the update fail, or polling would ask for it again forever.
+    w.fake.blocked.lock().unwrap().insert(9009);
+    let stranger = w.text_update(9009, "hello");
     w.fake
         .updates
         .lock()
         .unwrap()
-        .extend([first.clone(), second]);
-    assert_eq!(w.bot.poll_once(0).await.unwrap(), 2);
+        .extend([first.clone(), second, stranger]);
+    assert_eq!(w.bot.poll_once(0).await.unwrap(), 3);
     assert_eq!(w.take(CHAT).len(), 2);
     // The fake keeps returning everything from the offset asked: the bot asks past both.
     assert_eq!(w.bot.poll_once(0).await.unwrap(), 0);
     let offsets = w.fake.offsets.lock().unwrap().clone();
-    assert_eq!(offsets, vec![0, first["update_id"].as_i64().unwrap() + 2]);
+    assert_eq!(offsets, vec![0, first["update_id"].as_i64().unwrap() + 3]);
     // The same update delivered again (a webhook retry) does nothing.
     w.bot.handle(parse(first)).await.unwrap();
     assert!(w.take(CHAT).is_empty());
