@@ -220,7 +220,7 @@ impl SettleBot {
         };
         match command {
             Some(command) => {
-                self.record(&chat, update_id, text, &[], "command").await?;
+                self.record(&chat, update_id, text, "command").await?;
                 self.command(update_id, &chat, command).await
             }
             None => self.free_text(update_id, &chat, text).await,
@@ -248,7 +248,7 @@ impl SettleBot {
                             "telegram /start",
                         )
                         .await?;
-                    self.record(&chat, update_id, "/start", &[], "opted back in to Telegram")
+                    self.record(&chat, update_id, "/start", "opted back in to Telegram")
                         .await?;
                     let chat = self.reload(chat_id).await?;
                     self.answer(
@@ -263,8 +263,7 @@ impl SettleBot {
                     .await
                 }
                 Some(chat) => {
-                    self.record(&chat, update_id, "/start", &[], "command")
-                        .await?;
+                    self.record(&chat, update_id, "/start", "command").await?;
                     self.answer(update_id, &chat, vec![menu_answer(lang)]).await
                 }
                 None => {
@@ -295,7 +294,7 @@ impl SettleBot {
         }
         let chat = self.reload(chat_id).await?;
         let lang = chat.language;
-        self.record(&chat, update_id, "/start (link)", &[], "bound the chat")
+        self.record(&chat, update_id, "/start (link)", "bound the chat")
             .await?;
         self.answer(
             update_id,
@@ -353,14 +352,8 @@ impl SettleBot {
         match chat.state.as_str() {
             VERIFY | VERIFY_THEN_PLAN => {
                 // Never stored: the answer holds the date of birth.
-                self.record(
-                    chat,
-                    update_id,
-                    "[identity check answer]",
-                    &[],
-                    "identity check",
-                )
-                .await?;
+                self.record(chat, update_id, "[identity check answer]", "identity check")
+                    .await?;
                 let detail = if chat.state == VERIFY_THEN_PLAN {
                     Detail::Plan
                 } else {
@@ -370,7 +363,7 @@ impl SettleBot {
             }
             DISPUTE_DETAILS_STATE => {
                 let account = chat.account.expect("bound chat");
-                self.record(chat, update_id, text, &[], "opened a dispute: other")
+                self.record(chat, update_id, text, "opened a dispute: other")
                     .await?;
                 if self.accounts.open_disputes(account).await? == 0 {
                     self.accounts.record_dispute(account, "other", text).await?;
@@ -449,7 +442,7 @@ impl SettleBot {
             return Ok(());
         };
         let data = q.data.as_deref().unwrap_or_default();
-        self.record(&chat, update_id, &format!("[button] {data}"), &[], "button")
+        self.record(&chat, update_id, &format!("[button] {data}"), "button")
             .await?;
         let account = chat.account.expect("bound chat");
         let (what, arg) = data.split_once(':').unwrap_or((data, ""));
@@ -734,11 +727,10 @@ impl SettleBot {
         chat: &TelegramChat,
         update_id: i64,
         body: &str,
-        intents: &[ReplyIntent],
         action: &str,
     ) -> anyhow::Result<()> {
         self.accounts
-            .receive_chat(chat, update_id, body, intents, action, false)
+            .receive_chat(chat, update_id, body, &[], action, false)
             .await?;
         Ok(())
     }

@@ -579,59 +579,52 @@ pub(crate) fn draft(
         _ => None,
     }
     .ok_or_else(|| Error::Invalid(format!("account {account} has no address for {channel}")))?;
-    if let Some(text) = text {
-        let body = with_required(text, &decision.required_content, facts.language);
-        writes.push(Write::Outbox {
-            account,
-            channel,
-            kind,
-            recipient,
-            body,
-            dedupe_key,
-            markup,
-        });
-        return Ok(Drafted { decision, writes });
-    }
-    let template = agency.cadence.template(kind, facts.language);
-    let link = if template.contains("{link}") {
-        let token = LinkToken::generate();
-        writes.push(Write::Link {
-            account,
-            token_hash: token.hash(),
-            expires_at: now + links.ttl,
-            next_path: next_path
-                .filter(|p| crate::portal::is_portal_path(p))
-                .map(str::to_string),
-        });
-        format!("{}/l/{}", links.public_url, token.expose())
-    } else {
-        String::new()
-    };
-    let telegram = match (&links.telegram_bot, channel) {
-        (Some(bot), Channel::Sms) if template.contains("{telegram}") => {
-            let (token, hash) = crate::telegram::TelegramToken::generate_hashed();
-            writes.push(Write::TelegramLink {
-                account,
-                token_hash: hash,
-                expires_at: now + Duration::hours(crate::telegram::TELEGRAM_LINK_TTL_HOURS),
-            });
-            format!(
-                " {} {}",
-                domain::messaging::telegram_offer(facts.language),
-                crate::telegram::deep_link(bot, &token)
-            )
+    let body = match text {
+        // A text written for this one message (a chat answer).
+        Some(text) => with_required(text, &decision.required_content, facts.language),
+        None => {
+            let template = agency.cadence.template(kind, facts.language);
+            let link = if template.contains("{link}") {
+                let token = LinkToken::generate();
+                writes.push(Write::Link {
+                    account,
+                    token_hash: token.hash(),
+                    expires_at: now + links.ttl,
+                    next_path: next_path
+                        .filter(|p| crate::portal::is_portal_path(p))
+                        .map(str::to_string),
+                });
+                format!("{}/l/{}", links.public_url, token.expose())
+            } else {
+                String::new()
+            };
+            let telegram = match (&links.telegram_bot, channel) {
+                (Some(bot), Channel::Sms) if template.contains("{telegram}") => {
+                    let (token, hash) = crate::telegram::TelegramToken::generate_hashed();
+                    writes.push(Write::TelegramLink {
+                        account,
+                        token_hash: hash,
+                        expires_at: now + Duration::hours(crate::telegram::TELEGRAM_LINK_TTL_HOURS),
+                    });
+                    format!(
+                        " {} {}",
+                        domain::messaging::telegram_offer(facts.language),
+                        crate::telegram::deep_link(bot, &token)
+                    )
+                }
+                _ => String::new(),
+            };
+            let vars = TemplateVars {
+                name: &facts.first_name,
+                agency: &agency.name,
+                help: &agency.cadence.help_contact,
+                link: &link,
+                telegram: &telegram,
+            };
+            compose(template, &vars, &decision.required_content, facts.language)
+                .map_err(|v| Error::Corrupt(format!("template {}: {v}", kind.as_str())))?
         }
-        _ => String::new(),
     };
-    let vars = TemplateVars {
-        name: &facts.first_name,
-        agency: &agency.name,
-        help: &agency.cadence.help_contact,
-        link: &link,
-        telegram: &telegram,
-    };
-    let body = compose(template, &vars, &decision.required_content, facts.language)
-        .map_err(|v| Error::Corrupt(format!("template {}: {v}", kind.as_str())))?;
     writes.push(Write::Outbox {
         account,
         channel,
