@@ -188,32 +188,6 @@ impl Accounts {
         }))
     }
 
-    /// Opens a dispute on an account (the dispute workflow builds on this record).
-    pub async fn record_dispute(
-        &self,
-        account: AccountId,
-        reason: &str,
-        details: &str,
-    ) -> Result<i64> {
-        let now = self.clock.now();
-        let id = with_db!(&self.db, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO disputes (account_id, reason, details, status, opened_at)
-                 VALUES ($1, $2, $3, 'open', $4) RETURNING id",
-            )
-            .bind(account.0)
-            .bind(reason)
-            .bind(details)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
-        });
-        // Collection stops until the agency answers: nothing already queued goes either.
-        self.cancel_pending(account, crate::messaging::Cancel::Collection)
-            .await?;
-        Ok(id)
-    }
-
     /// How many disputes are open on an account.
     pub async fn open_disputes(&self, account: AccountId) -> Result<i64> {
         Ok(with_db!(&self.db, pool => {

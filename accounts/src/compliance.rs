@@ -69,6 +69,38 @@ impl FromStr for HoldKind {
     }
 }
 
+/// A hold as recorded: who set it and why, and who lifted it and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    /// Its id.
+    pub id: i64,
+    /// The kind.
+    pub kind: HoldKind,
+    /// Why it was set.
+    pub reason: String,
+    /// For an attorney: how to reach them.
+    pub contact: Option<String>,
+    /// Who set it (`user:<id>`, `system:sms-reply`...).
+    pub set_by: String,
+    /// When.
+    pub set_at: DateTime<Utc>,
+    /// When, by whom and why it was lifted; `None` while it is active.
+    pub cleared: Option<(DateTime<Utc>, String, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HoldRow {
+    id: i64,
+    kind: String,
+    reason: String,
+    contact: Option<String>,
+    set_by: String,
+    set_at: DateTime<Utc>,
+    cleared_by: Option<String>,
+    cleared_reason: Option<String>,
+    cleared_at: Option<DateTime<Utc>>,
+}
+
 /// What the consumer told us about when and how to reach them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactPreferences {
@@ -273,25 +305,32 @@ impl AccountFacts {
 }
 
 impl Accounts {
-    /// Sets a hold on an account; refuses a second active hold of the same kind.
+    /// Sets a hold on an account, with why and, for an attorney, how to reach them;
+    /// refuses a second active hold of the same kind.
     pub async fn set_hold(
         &self,
         account: AccountId,
         kind: HoldKind,
         reason: &str,
+        contact: Option<&str>,
         by: &Actor,
     ) -> Result<i64> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid("a hold needs a reason".into()));
+        }
         let now = self.clock.now();
+        let contact = contact.map(str::trim).filter(|c| !c.is_empty());
         let inserted: Result<i64, sqlx::Error> = with_db!(&self.db, pool => {
             sqlx::query_scalar(
-                "INSERT INTO holds (account_id, kind, reason, set_by, set_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO holds (account_id, kind, reason, set_by, set_at, contact)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(account.0)
             .bind(kind.as_str())
-            .bind(reason)
+            .bind(reason.trim())
             .bind(by.to_string())
             .bind(now)
+            .bind(contact)
             .fetch_one(pool)
             .await
         });
@@ -337,6 +376,38 @@ impl Accounts {
             return Err(Error::NotFound("active hold"));
         }
         Ok(())
+    }
+
+    /// Every hold the account ever had, newest first, with who set and cleared it and why.
+    pub async fn holds(&self, account: AccountId) -> Result<Vec<Hold>> {
+        let rows: Vec<HoldRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT id, kind, reason, contact, set_by, set_at, cleared_by, cleared_reason,
+                        cleared_at
+                 FROM holds WHERE account_id = $1 ORDER BY set_at DESC, id DESC",
+            )
+            .bind(account.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                Ok(Hold {
+                    id: r.id,
+                    kind: r.kind.parse()?,
+                    reason: r.reason,
+                    contact: r.contact,
+                    set_by: r.set_by,
+                    set_at: r.set_at,
+                    cleared: match (r.cleared_at, r.cleared_by) {
+                        (Some(at), Some(by)) => {
+                            Some((at, by, r.cleared_reason.unwrap_or_default()))
+                        }
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// The kinds of the account's active holds.

@@ -443,12 +443,15 @@ impl Accounts {
         // One demo debtor has disputed: "not my debt" is the most common complaint.
         let disputed = domain::AccountRef::parse("DEMO-1002").expect("demo reference");
         if let Some(acc) = self.account_by_ref(agency.id, &disputed).await? {
-            self.record_dispute(
-                acc.id,
-                "not_my_debt",
-                "I never had an account with this creditor.",
-            )
-            .await?;
+            use crate::disputes::{DisputeOrigin, DisputeReason, NewDispute};
+            let dispute = NewDispute {
+                reason: DisputeReason::NotMyDebt,
+                details: "I never had an account with this creditor.".into(),
+                wants_original_creditor: true,
+                origin: DisputeOrigin::Portal,
+                evidence: Vec::new(),
+            };
+            self.open_dispute(acc.id, dispute).await?;
         }
         Ok(Some(report))
     }

@@ -8,6 +8,7 @@ pub mod clock;
 mod compliance;
 mod db;
 pub mod demo;
+pub mod disputes;
 mod error;
 pub mod import;
 mod ledger;
@@ -15,13 +16,14 @@ pub mod messaging;
 pub mod payments;
 pub mod portal;
 pub mod telegram;
+pub mod timeline;
 
 use std::sync::Arc;
 
 pub use account::AccountRecord;
 pub use agency::Agency;
 pub use clock::{Clock, FixedClock, OffsetClock, SystemClock};
-pub use compliance::{ConsentChange, ContactPreferences, HoldKind, LoggedDecision};
+pub use compliance::{ConsentChange, ContactPreferences, Hold, HoldKind, LoggedDecision};
 pub use db::{redact_url, Engine};
 pub use error::{Error, Result};
 pub use ledger::{PostResult, StoredPosting};

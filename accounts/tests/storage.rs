@@ -150,10 +150,15 @@ storage_suite!(
     queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_facts,
     a_message_that_never_arrived_does_not_count_as_the_first_contact,
     telegram_links_bind_once_and_a_blocked_chat_hands_reminders_back,
+    a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,
+    duplicates_corrections_closures_and_cease,
+    nobody_reads_another_accounts_dispute,
 );
 
 #[path = "storage/compliance.rs"]
 mod compliance;
+#[path = "storage/disputes.rs"]
+mod disputes;
 #[path = "storage/messaging.rs"]
 mod messaging;
 #[path = "storage/payments.rs"]
@@ -165,6 +170,10 @@ mod telegram;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
+};
+use disputes::{
+    a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,
+    duplicates_corrections_closures_and_cease, nobody_reads_another_accounts_dispute,
 };
 use messaging::{
     a_cadence_queues_each_step_once_with_its_decision,

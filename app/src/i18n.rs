@@ -226,8 +226,8 @@ messages! {
     AmountWrong => "The amount is wrong.", "El monto es incorrecto.";
     Other => "Other (please describe on reverse or attach additional information).", "Otro (describa al reverso o adjunte información adicional).";
     WantOriginal => "I want you to send me the name and address of the original creditor.", "Quiero que me envíen el nombre y la dirección del acreedor original.";
-    DisputeOnlineSoon => "Online disputes open from this page once the dispute form is available; until then, write to us at the address above.",
-        "Las disputas en línea se abrirán desde esta página cuando el formulario esté disponible; mientras tanto, escríbanos a la dirección de arriba.";
+    DisputeOnline => "You can also dispute online now, and attach documents:",
+        "También puede disputar en línea ahora y adjuntar documentos:";
     PrintButton => "Print this notice", "Imprimir este aviso";
     Print => "Print or save this notice with your browser's print command.", "Imprima o guarde este aviso con el comando de impresión de su navegador.";
     DeliveredOn => "Delivered to you online on", "Entregado a usted en línea el";
@@ -328,6 +328,52 @@ messages! {
     ChangeAmountButton => "Change the amount", "Cambiar el monto";
     AmountChanged => "Your remaining payments are changed. Every date and amount is listed above.", "Sus pagos restantes cambiaron. Cada fecha y monto aparece arriba.";
     AmountChangeInvalid => "That amount is not possible for this plan.", "Ese monto no es posible para este plan.";
+    DisputeLink => "Dispute this debt", "Disputar esta deuda";
+    DisputeTitle => "Dispute the debt", "Disputar la deuda";
+    DisputeIntro => "Tell us what is wrong. We stop collecting as soon as you send this form, until we answer you on this portal.",
+        "Díganos qué está mal. Dejamos de cobrar en cuanto envíe este formulario, hasta que le respondamos en este portal.";
+    OtherDescribe => "Other (describe it below)", "Otro (descríbalo abajo)";
+    DetailsLabel => "Describe the problem (required for “Other”)", "Describa el problema (obligatorio para “Otro”)";
+    EvidenceLabel => "Attach a document (optional): PDF, JPEG or PNG, up to 5 MB", "Adjunte un documento (opcional): PDF, JPEG o PNG, hasta 5 MB";
+    SendDispute => "Send my dispute", "Enviar mi disputa";
+    DisputePageTitle => "Your dispute", "Su disputa";
+    DisputeReceivedOn => "We received your dispute on", "Recibimos su disputa el";
+    DisputeWrittenNote => "A dispute sent through this portal is a written dispute under federal law (12 CFR 1006.38). We stop collecting this debt until we send you our answer.",
+        "Una disputa enviada por este portal es una disputa por escrito según la ley federal (12 CFR 1006.38). Dejamos de cobrar esta deuda hasta enviarle nuestra respuesta.";
+    DisputeWithinPeriod => "You disputed within the validation period, which ends on", "Usted disputó dentro del período de validación, que termina el";
+    DisputeAfterPeriod => "You disputed after the validation period, which ended on", "Usted disputó después del período de validación, que terminó el";
+    DisputeStatus => "Status", "Estado";
+    StatusOpen => "Waiting for our answer. Collection is stopped.", "Esperando nuestra respuesta. El cobro está detenido.";
+    StatusAnswerWaiting => "We have answered. Open the answer below.", "Hemos respondido. Abra la respuesta abajo.";
+    StatusAnswered => "Answered", "Respondida";
+    StatusClosed => "Closed: the account is closed", "Cerrada: la cuenta está cerrada";
+    YourReason => "Reason", "Motivo";
+    YourWords => "Your description", "Su descripción";
+    OriginalCreditorAsked => "You asked for the name and address of the original creditor.", "Usted pidió el nombre y la dirección del acreedor original.";
+    DocumentsTitle => "Documents", "Documentos";
+    FromYou => "sent by you", "enviado por usted";
+    FromUs => "sent by us", "enviado por nosotros";
+    AddDocument => "Add a document", "Agregar un documento";
+    Upload => "Upload", "Subir";
+    AnswerTitle => "Our answer", "Nuestra respuesta";
+    AnswerConsent => "I agree to receive this answer and related disclosures electronically, and I can open and keep this page (print or save it).",
+        "Acepto recibir esta respuesta y la información relacionada de forma electrónica, y puedo abrir y guardar esta página (imprimirla o guardarla).";
+    ShowAnswer => "Show the answer", "Mostrar la respuesta";
+    AnswerVerified => "We checked the debt and it is correct. The documents that show it are listed below.", "Revisamos la deuda y es correcta. Los documentos que lo demuestran aparecen abajo.";
+    AnswerCorrected => "We corrected the debt. Your balance now shows the correction.", "Corregimos la deuda. Su saldo ya muestra la corrección.";
+    AnswerClosed => "We closed the account. You owe nothing more on it.", "Cerramos la cuenta. No debe nada más en ella.";
+    AnswerDuplicate => "This dispute repeats an earlier one, with no new information. Our earlier answer still applies.", "Esta disputa repite una anterior, sin información nueva. Nuestra respuesta anterior sigue vigente.";
+    DisputesTitle => "Disputes", "Disputas";
+    DisputeOf => "Dispute of", "Disputa del";
+    ReasonMissing => "Choose a reason, or ask for the original creditor.", "Elija un motivo o pida el acreedor original.";
+    DetailsMissing => "Please describe the problem when you choose “Other”.", "Describa el problema cuando elija “Otro”.";
+    DetailsTooLong => "Your description is too long (4,000 characters at most).", "Su descripción es demasiado larga (4.000 caracteres como máximo).";
+    FileTooLarge => "That file is larger than 5 MB. Please send a smaller one.", "Ese archivo pesa más de 5 MB. Envíe uno más pequeño.";
+    FileType => "Only PDF, JPEG and PNG files are accepted.", "Solo se aceptan archivos PDF, JPEG y PNG.";
+    FileEmpty => "Choose a file first.", "Primero elija un archivo.";
+    EvidenceAdded => "Your document was added.", "Su documento fue agregado.";
+    AlreadyAnswered => "This dispute is already answered. Open a new dispute to send more.", "Esta disputa ya tiene respuesta. Abra una nueva disputa para enviar más.";
+    DisputeNotFound => "There is no such dispute on your account.", "No existe esa disputa en su cuenta.";
 }
 
 #[cfg(test)]

@@ -1,6 +1,10 @@
 //! Settle's pages, rendered on the server and hydrated in the browser. Every page works
 //! with JavaScript off; hydration only adds conveniences.
 
+mod dispute_pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod disputes;
 mod home;
 pub mod i18n;
 mod pages;
@@ -108,6 +112,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pay") view=pay_pages::PayPage ssr=SsrMode::Async/>
                     <Route path=path!("/plan") view=pay_pages::PlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/receipt/:number") view=pay_pages::ReceiptPage ssr=SsrMode::Async/>
+                    <Route path=path!("/dispute") view=dispute_pages::DisputeFormPage ssr=SsrMode::Async/>
+                    <Route path=path!("/disputes/:id") view=dispute_pages::DisputePage ssr=SsrMode::Async/>
                     <Route path=path!("/genuine") view=pages::GenuinePage/>
                 </Routes>
             </main>

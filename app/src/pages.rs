@@ -49,6 +49,14 @@ fn flash_text(lang: Lang, flash: &str) -> Option<&'static str> {
         "plan_cancelled" => t(lang, Msg::PlanCancelled),
         "amount_changed" => t(lang, Msg::AmountChanged),
         "amount_change_invalid" => t(lang, Msg::AmountChangeInvalid),
+        "reason_missing" => t(lang, Msg::ReasonMissing),
+        "details_missing" => t(lang, Msg::DetailsMissing),
+        "details_too_long" => t(lang, Msg::DetailsTooLong),
+        "file_too_large" => t(lang, Msg::FileTooLarge),
+        "file_type" => t(lang, Msg::FileType),
+        "file_empty" => t(lang, Msg::FileEmpty),
+        "evidence_added" => t(lang, Msg::EvidenceAdded),
+        "already_answered" => t(lang, Msg::AlreadyAnswered),
         _ => return None,
     })
 }
@@ -199,8 +207,20 @@ pub fn AccountPage() -> impl IntoView {
                                 <li><a href="/pay" data-testid="pay-link">{t(lang, Msg::PayLink)}</a></li>
                             })}
                             <li><a href="/notice">{t(lang, Msg::NoticeLink)}</a></li>
+                            <li><a href="/dispute" data-testid="dispute-link">{t(lang, Msg::DisputeLink)}</a></li>
                             <li><a href="/preferences">{t(lang, Msg::PreferencesLink)}</a></li>
                         </ul>
+                        {(!a.disputes.is_empty()).then(|| view! {
+                            <h2>{t(lang, Msg::DisputesTitle)}</h2>
+                            <ul class="disputes" data-testid="disputes">
+                                {a.disputes.clone().into_iter().map(|d| view! {
+                                    <li>
+                                        <a href=format!("/disputes/{}", d.id)>{t(lang, Msg::DisputeOf)}" "{d.opened.clone()}</a>
+                                        ": "{crate::dispute_pages::status_text(lang, &d.status)}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                         {a.telegram.then(|| view! {
                             <form method="post" action="/telegram/connect" class="telegram">
                                 <p>{t(lang, Msg::TelegramOffer)}</p>
@@ -264,7 +284,7 @@ pub fn NoticePage() -> impl IntoView {
                                 <li>{t(lang, Msg::Other)}</li>
                             </ul>
                             <p>{t(lang, Msg::WantOriginal)}</p>
-                            <p class="note">{t(lang, Msg::DisputeOnlineSoon)}</p>
+                            <p class="no-print">{t(lang, Msg::DisputeOnline)}" "<a href="/dispute" data-testid="dispute-link">{t(lang, Msg::DisputeLink)}</a></p>
                             <p class="note no-print">{t(lang, Msg::Print)}</p>
                             <PrintButton label=t(lang, Msg::PrintButton).to_string()/>
                         </article>

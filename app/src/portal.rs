@@ -52,6 +52,8 @@ pub struct AccountData {
     pub owes: bool,
     /// A Telegram bot is configured: offer to connect a chat.
     pub telegram: bool,
+    /// The account's disputes, oldest first.
+    pub disputes: Vec<crate::disputes::DisputeSummary>,
 }
 
 /// Current contact preferences for the form.
@@ -296,6 +298,13 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
         &overview.postings,
         overview.notice.clone(),
     );
+    let disputes = accounts
+        .disputes(id)
+        .await
+        .map_err(imp::unavailable)?
+        .iter()
+        .map(crate::disputes::imp::summary)
+        .collect();
     let i = &a.itemization;
     Ok(Some(AccountData {
         collector,
@@ -329,6 +338,7 @@ pub async fn account_view() -> Result<Option<AccountData>, ServerFnError> {
             .map(|(d, m)| (d.to_string(), imp::money(m))),
         owes: balance.minor() > 0,
         telegram,
+        disputes,
     }))
 }
 

@@ -14,6 +14,7 @@ mod gateway;
 mod texts;
 mod webhook;
 
+use accounts::disputes::{DisputeOrigin, DisputeReason, NewDispute};
 use accounts::messaging::{LinkSettings, SenderOptions};
 pub use accounts::telegram::deep_link;
 use accounts::telegram::{BindOutcome, ChatAnswer, TelegramChat, TelegramToken};
@@ -365,12 +366,12 @@ impl SettleBot {
                 let account = chat.account.expect("bound chat");
                 self.record(chat, update_id, text, "opened a dispute: other")
                     .await?;
-                if self.accounts.open_disputes(account).await? == 0 {
-                    self.accounts.record_dispute(account, "other", text).await?;
-                }
+                let dispute =
+                    NewDispute::from_message(DisputeReason::Other, text, DisputeOrigin::Telegram);
+                let path = self.dispute_path(account, dispute).await?;
                 self.accounts.set_chat_state(chat.chat_id, IDLE).await?;
                 let answer = self
-                    .portal_answer(account, lang, DISPUTE_RECORDED, "/account")
+                    .portal_answer(account, lang, DISPUTE_RECORDED, &path)
                     .await?;
                 return self.answer(update_id, chat, vec![answer]).await;
             }
@@ -489,23 +490,42 @@ impl SettleBot {
                 "dispute",
                 reason @ ("not_my_debt" | "amount_wrong" | "original_creditor_request"),
             ) => {
-                if self.accounts.open_disputes(account).await? == 0 {
-                    self.accounts
-                        .record_dispute(account, reason, "disputed in the Telegram chat")
-                        .await?;
-                }
+                let parsed: DisputeReason = reason.parse()?;
+                let dispute = NewDispute::from_message(parsed, "", DisputeOrigin::Telegram);
+                let path = self.dispute_path(account, dispute).await?;
                 let text = if reason == "original_creditor_request" {
                     CREDITOR_REQUEST_RECORDED
                 } else {
                     DISPUTE_RECORDED
                 };
                 let answer = self
-                    .portal_answer(account, chat.language, text, "/account")
+                    .portal_answer(account, chat.language, text, &path)
                     .await?;
                 self.answer(update_id, &chat, vec![answer]).await
             }
             _ => Ok(()),
         }
+    }
+
+    /// Records `dispute` unless one is already waiting for its answer, and returns the
+    /// portal page of the waiting one: the chat hands over there for documents and answers.
+    async fn dispute_path(
+        &self,
+        account: AccountId,
+        dispute: NewDispute,
+    ) -> Result<String, accounts::Error> {
+        let waiting = self
+            .accounts
+            .disputes(account)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| d.answer.is_none());
+        let id = match waiting {
+            Some(d) => d.id,
+            None => self.accounts.open_dispute(account, dispute).await?,
+        };
+        Ok(format!("/disputes/{id}"))
     }
 
     /// The balance or the plan: shown to a verified chat, else the identity check starts.

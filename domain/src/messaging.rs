@@ -41,11 +41,13 @@ pub enum MessageKind {
     DisputeReceived,
     /// The acknowledgement of any other flag (attorney, bankruptcy, wrong number...).
     FlagReceived,
+    /// The agency answered a dispute: a link to read the answer in the portal.
+    DisputeAnswered,
 }
 
 impl MessageKind {
     /// Every kind.
-    pub const ALL: [MessageKind; 12] = [
+    pub const ALL: [MessageKind; 13] = [
         MessageKind::ValidationLink,
         MessageKind::Reminder,
         MessageKind::InstalmentDue,
@@ -58,6 +60,7 @@ impl MessageKind {
         MessageKind::PayLink,
         MessageKind::DisputeReceived,
         MessageKind::FlagReceived,
+        MessageKind::DisputeAnswered,
     ];
 
     /// The stored name.
@@ -75,6 +78,7 @@ impl MessageKind {
             MessageKind::PayLink => "pay_link",
             MessageKind::DisputeReceived => "dispute_received",
             MessageKind::FlagReceived => "flag_received",
+            MessageKind::DisputeAnswered => "dispute_answered",
         }
     }
 
@@ -88,6 +92,7 @@ impl MessageKind {
             | MessageKind::PlanBroken => Purpose::Reminder,
             MessageKind::PaymentReceipt => Purpose::Receipt,
             MessageKind::OptOutConfirmation => Purpose::OptOutConfirmation,
+            MessageKind::DisputeAnswered => Purpose::DisputeResponse,
             MessageKind::OptInConfirmation
             | MessageKind::Help
             | MessageKind::PayLink
@@ -129,6 +134,9 @@ impl MessageKind {
                  Add details or documents: {link}"
             }
             (Language::En, FlagReceived) => "{agency}: thank you, we recorded your message.",
+            (Language::En, DisputeAnswered) => {
+                "Hi {name}, {agency} has answered your dispute. Read the answer securely: {link}"
+            }
             (Language::Es, ValidationLink) => {
                 "Hola {name}, {agency} tiene información importante para usted. Véala de forma segura: {link}"
             }
@@ -158,6 +166,9 @@ impl MessageKind {
                  Agregue detalles o documentos: {link}"
             }
             (Language::Es, FlagReceived) => "{agency}: gracias, registramos su mensaje.",
+            (Language::Es, DisputeAnswered) => {
+                "Hola {name}, {agency} respondió a su disputa. Lea la respuesta de forma segura: {link}"
+            }
         }
     }
 }

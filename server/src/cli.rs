@@ -51,6 +51,28 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::messaging_cli::MessagesCommand,
     },
+    /// Disputes: the agency's queue, answers, mailed deliveries, the response target.
+    Disputes {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::disputes_cli::DisputesCommand,
+    },
+    /// Holds (attorney, cease, bankruptcy, deceased): list, set with a reason, lift.
+    Holds {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::disputes_cli::HoldsCommand,
+    },
+    /// An account's interaction history (messages, decisions, postings, disputes, holds),
+    /// oldest first, as JSON Lines.
+    Timeline {
+        /// The account reference.
+        #[arg(long)]
+        account: String,
+        /// The agency holding it.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+    },
     /// Run the background worker alone (plan charges, reminders, sending), without the web
     /// server: for layouts with separate worker processes.
     Worker,

@@ -7,6 +7,8 @@ mod bench;
 mod bench_data;
 mod cli;
 mod compliance;
+mod disputes;
+mod disputes_cli;
 mod messaging;
 mod messaging_bench;
 mod messaging_cli;
@@ -56,6 +58,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Compliance { command } => compliance::run(&settings, command).await,
         Command::Payments { command } => payments_cli::run(&settings, command).await,
         Command::Messages { command } => messaging_cli::run(&settings, command).await,
+        Command::Disputes { command } => disputes_cli::run(&settings, command).await,
+        Command::Holds { command } => disputes_cli::holds(&settings, command).await,
+        Command::Timeline { account, agency } => {
+            disputes_cli::timeline(&settings, &agency, &account).await
+        }
         Command::Worker => messaging_cli::worker(settings).await,
     }
 }

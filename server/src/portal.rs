@@ -182,6 +182,24 @@ async fn switch_language(Path(tag): Path<String>, Query(q): Query<Back>) -> Resp
     ([(header::SET_COOKIE, lang.cookie())], Redirect::to(&next)).into_response()
 }
 
+/// The account of a session that passed the identity check, if any.
+pub async fn verified_account(session: &Session) -> Result<Option<domain::AccountId>, StatusCode> {
+    let fail = |e: tower_sessions::session::Error| {
+        tracing::error!("session: {e}");
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let verified = session
+        .get::<bool>(session_keys::VERIFIED)
+        .await
+        .map_err(fail)?
+        == Some(true);
+    let account = session
+        .get::<i64>(session_keys::ACCOUNT)
+        .await
+        .map_err(fail)?;
+    Ok(account.filter(|_| verified).map(domain::AccountId))
+}
+
 /// Refuses a state-changing request whose `Origin` names another site: with the SameSite
 /// session cookie this keeps server functions safe from cross-site form posts.
 pub async fn same_origin(headers: HeaderMap, request: Request, next: Next) -> Response {

@@ -85,6 +85,7 @@ pub async fn router(
         .merge(demo)
         .merge(demo_phone)
         .merge(crate::telegram::connect_router(bot.clone()))
+        .merge(crate::disputes::router(accounts.clone()))
         .layer(sessions)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)

@@ -6,7 +6,6 @@ use std::num::NonZeroU32;
 use accounts::messaging::{ChatGateway, DemoChat, SenderOptions};
 use accounts::Accounts;
 use anyhow::Context;
-use app::session_keys;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Redirect;
@@ -88,28 +87,12 @@ pub fn webhook_router(bot: Option<SettleBot>, settings: &Settings) -> Router {
 }
 
 async fn connect(State(bot): State<SettleBot>, session: Session) -> Result<Redirect, StatusCode> {
-    let fail = |e: tower_sessions::session::Error| {
-        tracing::error!("session: {e}");
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let verified = session
-        .get::<bool>(session_keys::VERIFIED)
-        .await
-        .map_err(fail)?
-        == Some(true);
-    let account = session
-        .get::<i64>(session_keys::ACCOUNT)
-        .await
-        .map_err(fail)?;
-    let Some(account) = account.filter(|_| verified) else {
+    let Some(account) = crate::portal::verified_account(&session).await? else {
         return Ok(Redirect::to("/verify"));
     };
-    let link = bot
-        .binding_link(domain::AccountId(account))
-        .await
-        .map_err(|e| {
-            tracing::error!("making a telegram link: {e}");
-            StatusCode::SERVICE_UNAVAILABLE
-        })?;
+    let link = bot.binding_link(account).await.map_err(|e| {
+        tracing::error!("making a telegram link: {e}");
+        StatusCode::SERVICE_UNAVAILABLE
+    })?;
     Ok(Redirect::to(&link))
 }

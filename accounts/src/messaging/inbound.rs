@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{apply_writes, draft, LinkSettings, Message, Write};
 use crate::compliance::{ConsentChange, HoldKind};
 use crate::db::with_db;
+use crate::disputes::{DisputeOrigin, DisputeReason, NewDispute};
 use crate::portal::LinkToken;
 use crate::{Accounts, Error, Result};
 
@@ -275,7 +276,7 @@ impl Accounts {
         let source = format!("{channel} reply");
         let by = Actor::System(format!("{channel}-reply"));
         let hold = |kind| async move {
-            match self.set_hold(account, kind, body, &by).await {
+            match self.set_hold(account, kind, body, None, &by).await {
                 // Already held: the new message changes nothing.
                 Ok(_) | Err(Error::Invalid(_)) => Ok(()),
                 Err(e) => Err(e),
@@ -300,7 +301,12 @@ impl Accounts {
             }
             ReplyIntent::NotMyDebt => {
                 if self.open_disputes(account).await? == 0 {
-                    self.record_dispute(account, "not_my_debt", body).await?;
+                    let origin = match channel {
+                        Channel::Telegram => DisputeOrigin::Telegram,
+                        _ => DisputeOrigin::Sms,
+                    };
+                    let dispute = NewDispute::from_message(DisputeReason::NotMyDebt, body, origin);
+                    self.open_dispute(account, dispute).await?;
                 }
                 Ok(())
             }

@@ -479,7 +479,7 @@ pub(crate) fn priority(kind: MessageKind) -> i16 {
         domain::compliance::Purpose::Reply
         | domain::compliance::Purpose::OptOutConfirmation
         | domain::compliance::Purpose::CeaseConfirmation => 0,
-        domain::compliance::Purpose::Receipt => 1,
+        domain::compliance::Purpose::Receipt | domain::compliance::Purpose::DisputeResponse => 1,
         _ => 2,
     }
 }

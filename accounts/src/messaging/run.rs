@@ -407,6 +407,7 @@ impl Accounts {
                 "payment_receipt" => MessageKind::PaymentReceipt,
                 "instalment_failed" => MessageKind::InstalmentFailed,
                 "plan_broken" => MessageKind::PlanBroken,
+                "dispute_answered" => MessageKind::DisputeAnswered,
                 _ => MessageKind::InstalmentDue,
             };
             let Some((f, channel)) = facts

@@ -1,5 +1,6 @@
 //! The compliance engine's IO side: facts gathered from storage, decisions logged.
 
+use accounts::disputes::{DisputeOrigin, DisputeReason, NewDispute};
 use accounts::{ConsentChange, ContactPreferences, Error, HoldKind};
 use chrono::{DateTime, NaiveTime, Utc};
 use domain::compliance::{wire, Channel, ContactEvent, Direction, LocalRange, Policy, Purpose};
@@ -93,16 +94,23 @@ pub async fn holds_preferences_consent_and_policy_feed_the_engine(h: &Harness) {
     };
 
     // Holds: set, refused twice, lifted only with a reason.
-    acc.set_hold(id, HoldKind::Attorney, "letter from counsel", &agent)
-        .await
-        .unwrap();
+    acc.set_hold(
+        id,
+        HoldKind::Attorney,
+        "letter from counsel",
+        Some("J. Doe, 555-0100"),
+        &agent,
+    )
+    .await
+    .unwrap();
     let held = decide(Channel::Sms, Purpose::Reminder).await;
     assert_eq!(
         (held.decision.as_str(), held.reasons.clone()),
         ("deny", vec!["attorney_represented".to_string()])
     );
     assert!(matches!(
-        acc.set_hold(id, HoldKind::Attorney, "again", &agent).await,
+        acc.set_hold(id, HoldKind::Attorney, "again", None, &agent)
+            .await,
         Err(Error::Invalid(_))
     ));
     assert!(matches!(
@@ -197,7 +205,12 @@ pub async fn a_dispute_stops_reminders_but_not_receipts(h: &Harness) {
     let acc = h.accounts.clone();
     let agency = agency(&acc).await;
     let id = one_account(&acc, agency, "CD-3").await;
-    acc.record_dispute(id, "not_my_debt", "").await.unwrap();
+    acc.open_dispute(
+        id,
+        NewDispute::from_message(DisputeReason::NotMyDebt, "", DisputeOrigin::Sms),
+    )
+    .await
+    .unwrap();
     let reminder = acc
         .decide_contact(id, Channel::Sms, Purpose::Reminder)
         .await

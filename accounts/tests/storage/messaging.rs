@@ -14,7 +14,7 @@ use domain::{AccountId, Actor};
 
 use super::{agency, good_row, import, one_account, raw_execute, Harness, HEADER};
 
-fn options() -> RunOptions {
+pub fn options() -> RunOptions {
     RunOptions {
         batch: 50,
         links: LinkSettings {
@@ -177,6 +177,7 @@ pub async fn quiet_hours_defer_and_holds_deny_with_a_logged_reason(h: &Harness) 
         other,
         HoldKind::Attorney,
         "letter from counsel",
+        None,
         &Actor::System("t".into()),
     )
     .await
@@ -514,6 +515,7 @@ pub async fn queued_messages_are_rechecked_at_their_turn_and_cancelled_by_new_fa
         AccountId(held.account_id),
         HoldKind::Bankruptcy,
         "chapter 7",
+        None,
         &by,
     )
     .await

@@ -13,7 +13,7 @@ use super::{agency, one_account, usd, Harness};
 
 const URL: &str = "http://portal.test";
 
-fn terms() -> PaymentTerms {
+pub fn terms() -> PaymentTerms {
     PaymentTerms {
         min_payment: usd(2_000),
         plan: Some(PlanRules {

@@ -117,17 +117,21 @@ pub enum Purpose {
     OptOutConfirmation,
     /// The confirmation that collection communication stops (12 CFR 1006.6(c)(2)).
     CeaseConfirmation,
+    /// The notice that the answer to a dispute is waiting (12 CFR 1006.38(d)(2)): not
+    /// collection, so an open dispute does not hold it back.
+    DisputeResponse,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: [Purpose; 6] = [
+    pub const ALL: [Purpose; 7] = [
         Purpose::Reminder,
         Purpose::ValidationNotice,
         Purpose::Receipt,
         Purpose::Reply,
         Purpose::OptOutConfirmation,
         Purpose::CeaseConfirmation,
+        Purpose::DisputeResponse,
     ];
 
     /// Collection messages: held by a dispute, counted and capped by the frequency rules.
@@ -152,6 +156,7 @@ impl Purpose {
             Purpose::Reply => "reply",
             Purpose::OptOutConfirmation => "opt_out_confirmation",
             Purpose::CeaseConfirmation => "cease_confirmation",
+            Purpose::DisputeResponse => "dispute_response",
         }
     }
 }
