@@ -38,6 +38,8 @@ macro_rules! insert_file {
 
 /// The largest file a debtor or an agent may attach (5 MiB).
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+/// The most files a debtor may attach to one dispute.
+pub const MAX_EVIDENCE_FILES: usize = 5;
 /// The longest free text a dispute or an answer may carry, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
 
@@ -235,7 +237,7 @@ fn display_name(file_name: &str, content_type: &str) -> String {
     let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
     let clean: String = stem
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>') && !is_format(*c))
         .take(80)
         .collect();
     let stem = match clean.trim() {
@@ -248,6 +250,12 @@ fn display_name(file_name: &str, content_type: &str) -> String {
         _ => "png",
     };
     format!("{stem}.{ext}")
+}
+
+/// Invisible formatting characters (bidirectional overrides, zero-width marks) that could
+/// make a shown file name read as something else.
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A dispute as the debtor or the agency files it.
@@ -302,6 +310,8 @@ pub struct Answer {
     pub kind: AnswerKind,
     /// The message to the debtor.
     pub message: String,
+    /// The original creditor's name and address, when asked for.
+    pub original_creditor: Option<String>,
     /// Who answered (`user:<id>`).
     pub by: String,
     /// When.
@@ -370,8 +380,11 @@ pub struct AnswerInput {
     pub message: String,
     /// Verification documents.
     pub documents: Vec<UploadedFile>,
-    /// For [`AnswerKind::Corrected`]: the change to the balance (negative lowers it).
+    /// For [`AnswerKind::Corrected`]: how much the balance goes down (a negative amount).
     pub correction: Option<Money>,
+    /// The original creditor's name and address: required when the debtor asked for them
+    /// (12 CFR 1006.38(c)), unless the account is closed.
+    pub original_creditor: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -390,6 +403,7 @@ struct DisputeRow {
     duplicate_of: Option<i64>,
     answer_kind: Option<String>,
     answer_message: Option<String>,
+    original_creditor: Option<String>,
     answered_by: Option<String>,
     answered_at: Option<DateTime<Utc>>,
     delivered_at: Option<DateTime<Utc>>,
@@ -398,7 +412,7 @@ struct DisputeRow {
 
 const COLUMNS: &str = "d.id, d.account_id, d.reason, d.details, d.wants_original_creditor, \
     d.origin, d.written, d.opened_at, d.validation_end, d.within_validation, d.due_on, \
-    d.duplicate_of, d.answer_kind, d.answer_message, d.answered_by, d.answered_at, \
+    d.duplicate_of, d.answer_kind, d.answer_message, d.original_creditor, d.answered_by, d.answered_at, \
     d.delivered_at, d.delivered_via";
 
 impl DisputeRow {
@@ -407,6 +421,7 @@ impl DisputeRow {
             (Some(kind), Some(at)) => Some(Answer {
                 kind: kind.parse()?,
                 message: self.answer_message.unwrap_or_default(),
+                original_creditor: self.original_creditor,
                 by: self.answered_by.unwrap_or_default(),
                 at,
             }),
@@ -459,20 +474,29 @@ impl Accounts {
                 "a dispute for another reason needs a description".into(),
             ));
         }
+        if new.evidence.len() > MAX_EVIDENCE_FILES {
+            return Err(Error::Invalid(format!(
+                "at most {MAX_EVIDENCE_FILES} files per dispute"
+            )));
+        }
         let now = self.clock.now();
         let record = self.account(account).await?;
-        let days: i32 = with_db!(&self.db, pool => {
-            sqlx::query_scalar("SELECT dispute_response_days FROM agencies WHERE id = $1")
-                .bind(record.agency_id.0)
-                .fetch_one(pool)
-                .await?
-        });
+        let days = self.dispute_response_days(record.agency_id).await?;
         let validation_end = self
             .notice_delivery(account)
             .await?
             .map(|n| n.validation_end);
-        let within = validation_end.is_some_and(|end| now.date_naive() <= end);
+        // The consumer's own calendar day decides; without a known time zone, the latest
+        // day any US consumer could still be living (UTC-12), in their favour.
+        let today = match record.time_zone {
+            Some(tz) => now.with_timezone(&tz).date_naive(),
+            None => (now - Duration::hours(12)).date_naive(),
+        };
+        let within = validation_end.is_some_and(|end| today <= end);
         let due_on = (now + Duration::days(i64::from(days))).date_naive();
+        // 12 CFR 1006.38(d)(2)(ii): a dispute may be treated as a duplicate only of an
+        // earlier written one, made within the validation period, whose answer was
+        // delivered, and only when it brings nothing new (no words, no file).
         let earlier = self.disputes(account).await?;
         let duplicate_of = if new.evidence.is_empty() {
             earlier
@@ -480,9 +504,12 @@ impl Accounts {
                 .find(|d| {
                     d.reason == new.reason
                         && d.wants_original_creditor == new.wants_original_creditor
+                        && d.written
+                        && d.within_validation
+                        && d.delivered.is_some()
                         && (details.is_empty() || d.details.eq_ignore_ascii_case(&details))
                 })
-                .map(|d| d.duplicate_of.unwrap_or(d.id))
+                .map(|d| d.id)
         } else {
             None
         };
@@ -518,25 +545,68 @@ impl Accounts {
         Ok(id)
     }
 
-    /// Adds evidence to a dispute of the account that is still waiting for its answer.
+    /// Records `new` unless a dispute of the account is still waiting for its answer, and
+    /// returns the id of the waiting one or the new one: a second "not my debt" by text or
+    /// button adds nothing while the first is unanswered.
+    pub async fn dispute_unless_waiting(&self, account: AccountId, new: NewDispute) -> Result<i64> {
+        let waiting = self
+            .disputes(account)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|d| d.answer.is_none());
+        match waiting {
+            Some(d) => Ok(d.id),
+            None => self.open_dispute(account, new).await,
+        }
+    }
+
+    /// Adds evidence to a dispute of the account that is still waiting for its answer (at
+    /// most [`MAX_EVIDENCE_FILES`] in all). New evidence is new information: the dispute is
+    /// no longer a duplicate.
     pub async fn add_evidence(
         &self,
         account: AccountId,
         dispute: i64,
         file: &UploadedFile,
     ) -> Result<()> {
-        let d = self.dispute(account, dispute).await?;
-        if d.answer.is_some() {
-            return Err(Error::Invalid(
-                "this dispute was already answered; open a new one".into(),
-            ));
-        }
+        self.dispute(account, dispute).await?;
         let now = self.clock.now();
-        with_db!(&self.db, pool => {
+        let added = with_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            insert_file!(tx, dispute, "evidence", file, Actor::Debtor.to_string(), now);
+            // One statement checks and inserts, so an answer or another upload racing this
+            // one cannot slip past the checks.
+            let added = sqlx::query(
+                "INSERT INTO dispute_files (dispute_id, role, file_name, content_type, size_bytes,
+                     content, uploaded_by, uploaded_at)
+                 SELECT d.id, 'evidence', $2, $3, $4, $5, $6, $7 FROM disputes d
+                 WHERE d.id = $1 AND d.answered_at IS NULL
+                   AND (SELECT COUNT(*) FROM dispute_files f
+                        WHERE f.dispute_id = d.id AND f.role = 'evidence') < $8",
+            )
+            .bind(dispute)
+            .bind(&file.name)
+            .bind(file.content_type)
+            .bind(file.bytes.len() as i64)
+            .bind(&file.bytes)
+            .bind(Actor::Debtor.to_string())
+            .bind(now)
+            .bind(MAX_EVIDENCE_FILES as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query("UPDATE disputes SET duplicate_of = NULL WHERE id = $1")
+                .bind(dispute)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
+            added
         });
+        if added == 0 {
+            return Err(Error::Invalid(format!(
+                "this dispute was already answered or has {MAX_EVIDENCE_FILES} files; open a new one"
+            )));
+        }
         Ok(())
     }
 
@@ -655,67 +725,133 @@ impl Accounts {
                 "an answer needs a message to the debtor".into(),
             ));
         }
+        let original_creditor = text(
+            input.original_creditor.as_deref().unwrap_or_default(),
+            "the original creditor",
+        )?;
+        let wants_creditor = current.wants_original_creditor
+            || current.reason == DisputeReason::OriginalCreditorRequest;
+        if wants_creditor && original_creditor.is_empty() && input.kind != AnswerKind::Closed {
+            // 12 CFR 1006.38(c): the request is answered with the name and address.
+            return Err(Error::Invalid(
+                "the debtor asked for the original creditor: give its name and address".into(),
+            ));
+        }
+        if input.correction.is_some() && input.kind != AnswerKind::Corrected {
+            return Err(Error::Invalid(
+                "a correction amount goes only with a corrected debt".into(),
+            ));
+        }
         let key = |what: &str| IdempotencyKey::parse(&format!("dispute:{dispute}:{what}"));
-        match input.kind {
+        let correction = match input.kind {
             AnswerKind::Verified if input.documents.is_empty() => {
                 return Err(Error::Invalid(
                     "a verification needs at least one document".into(),
                 ))
             }
-            AnswerKind::Duplicate if current.duplicate_of.is_none() => {
-                return Err(Error::Invalid(
-                    "only a dispute linked to an earlier one can be answered as a duplicate".into(),
-                ))
-            }
+            AnswerKind::Duplicate if current.duplicate_of.is_none() => return Err(Error::Invalid(
+                "only a dispute linked to an earlier answered one can be answered as a duplicate"
+                    .into(),
+            )),
             AnswerKind::Corrected => {
                 let amount = input.correction.ok_or_else(|| {
-                    Error::Invalid("a correction needs the amount it changes".into())
+                    Error::Invalid("a correction needs the amount it lowers the debt by".into())
                 })?;
-                let posting = Posting::new(
+                if !amount.is_negative() {
+                    return Err(Error::Invalid(
+                        "a correction in answer to a dispute lowers the balance: give a negative amount"
+                            .into(),
+                    ));
+                }
+                Some(Posting::new(
                     PostingKind::Adjustment,
                     amount,
                     key("correction")?,
                     by.clone(),
                     format!("dispute {dispute} answered: debt corrected"),
-                )?;
-                self.post(account, &posting).await?;
+                )?)
             }
-            AnswerKind::Closed => {
-                let balance = self.balance(account).await?;
-                if balance.minor() != 0 {
-                    let posting = Posting::new(
-                        PostingKind::Adjustment,
-                        balance.negate(),
-                        key("closed")?,
-                        by.clone(),
-                        format!("dispute {dispute} answered: account closed"),
-                    )?;
-                    self.post(account, &posting).await?;
-                }
-                if self.plan(account).await?.is_some() {
-                    self.cancel_plan(account).await?;
-                }
-            }
-            AnswerKind::Verified | AnswerKind::Duplicate => {}
-        }
+            AnswerKind::Verified | AnswerKind::Duplicate | AnswerKind::Closed => None,
+        };
+        let currency = self.balance(account).await?.currency();
         let now = self.clock.now();
+        // One transaction: the answer is claimed first (a second agent answering at the same
+        // time changes nothing), then the ledger, the plan, the files and the notice.
         with_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
                 "UPDATE disputes SET answer_kind = $1, answer_message = $2, answered_by = $3,
-                     answered_at = $4
-                 WHERE id = $5 AND answered_at IS NULL",
+                     answered_at = $4, original_creditor = $5
+                 WHERE id = $6 AND answered_at IS NULL",
             )
             .bind(input.kind.as_str())
             .bind(&message)
             .bind(by.to_string())
             .bind(now)
+            .bind(Some(&original_creditor).filter(|c| !c.is_empty()))
             .bind(dispute)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if changed == 0 {
                 return Err(Error::Invalid("this dispute was already answered".into()));
+            }
+            let closing = if input.kind == AnswerKind::Closed {
+                let balance: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings
+                     WHERE account_id = $1",
+                )
+                .bind(account.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                (balance != 0)
+                    .then(|| {
+                        Posting::new(
+                            PostingKind::Adjustment,
+                            Money::from_minor(-balance, currency)
+                                .map_err(domain::ledger::LedgerError::Money)?,
+                            key("closed")?,
+                            by.clone(),
+                            format!("dispute {dispute} answered: account closed"),
+                        )
+                    })
+                    .transpose()?
+            } else {
+                None
+            };
+            for posting in correction.iter().chain(closing.iter()) {
+                sqlx::query(
+                    "INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo,
+                         posted_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(account.0)
+                .bind(posting.kind().as_str())
+                .bind(posting.amount().minor())
+                .bind(posting.key().as_str())
+                .bind(posting.actor().to_string())
+                .bind(posting.memo())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if input.kind == AnswerKind::Closed {
+                sqlx::query(
+                    "UPDATE plan_instalments SET status = 'cancelled'
+                     WHERE status = 'scheduled' AND plan_id IN (SELECT id FROM plans
+                         WHERE account_id = $1 AND status IN ('awaiting_method', 'active'))",
+                )
+                .bind(account.0)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE plans SET status = 'cancelled', updated_at = $1
+                     WHERE account_id = $2 AND status IN ('awaiting_method', 'active')",
+                )
+                .bind(now)
+                .bind(account.0)
+                .execute(&mut *tx)
+                .await?;
             }
             for file in &input.documents {
                 insert_file!(tx, dispute, "verification", file, by.to_string(), now);
@@ -899,6 +1035,10 @@ mod tests {
         assert_eq!(display_name("../../etc/passwd", "image/png"), "passwd.png");
         assert_eq!(display_name("", "application/pdf"), "document.pdf");
         assert_eq!(display_name("<b>\"x\".jpeg", "image/jpeg"), "bx.jpg");
+        assert_eq!(
+            display_name("inv\u{202E}fdp.exe", "image/png"),
+            "invfdp.png"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod payments;
 pub mod portal;
 pub mod telegram;
 pub mod timeline;
+pub mod users;
 
 use std::sync::Arc;
 

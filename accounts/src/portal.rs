@@ -318,6 +318,19 @@ impl Accounts {
         })
     }
 
+    /// The E-SIGN consent text the debtor agreed to with the validation notice, if any.
+    pub async fn esign_consent(&self, account: AccountId) -> Result<Option<String>> {
+        Ok(with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT esign_consent FROM notice_deliveries
+                 WHERE account_id = $1 ORDER BY delivered_at, id LIMIT 1",
+            )
+            .bind(account.0)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
     /// The first electronic delivery of the account's validation notice, if any.
     pub async fn notice_delivery(&self, account: AccountId) -> Result<Option<NoticeDelivery>> {
         let row: Option<(DateTime<Utc>, NaiveDate)> = with_db!(&self.db, pool => {

@@ -153,6 +153,7 @@ storage_suite!(
     a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,
     duplicates_corrections_closures_and_cease,
     nobody_reads_another_accounts_dispute,
+    agency_users_sign_in_lock_and_never_leak_a_hash,
 );
 
 #[path = "storage/compliance.rs"]
@@ -173,7 +174,8 @@ use compliance::{
 };
 use disputes::{
     a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,
-    duplicates_corrections_closures_and_cease, nobody_reads_another_accounts_dispute,
+    agency_users_sign_in_lock_and_never_leak_a_hash, duplicates_corrections_closures_and_cease,
+    nobody_reads_another_accounts_dispute,
 };
 use messaging::{
     a_cadence_queues_each_step_once_with_its_decision,

@@ -139,6 +139,10 @@ pub fn DisputePage() -> impl IntoView {
                                 <h2>{t(lang, Msg::AnswerTitle)}</h2>
                                 <p>{answer_text(lang, &kind)}</p>
                                 <p class="prewrap">{message}</p>
+                                {d.original_creditor.clone().map(|c| view! {
+                                    <h3>{t(lang, Msg::OriginalCreditorAnswer)}</h3>
+                                    <p class="prewrap" data-testid="original-creditor">{c}</p>
+                                })}
                             </section>
                         })}
                         {(d.status == "answer_waiting").then(|| view! {

@@ -52,6 +52,8 @@ pub struct DisputeData {
     pub files: Vec<FileLink>,
     /// The answer (kind and message), once delivered.
     pub answer: Option<(String, String)>,
+    /// The original creditor's name and address, once delivered (when asked for).
+    pub original_creditor: Option<String>,
     /// An answer is waiting and the debtor has not agreed to electronic delivery yet.
     pub needs_consent: bool,
     /// A one-time message from the last form.
@@ -152,6 +154,11 @@ pub async fn dispute_view(id: i64) -> Result<Option<DisputeData>, ServerFnError>
             .as_ref()
             .filter(|_| delivered)
             .map(|a| (a.kind.as_str().to_string(), a.message.clone())),
+        original_creditor: d
+            .answer
+            .as_ref()
+            .filter(|_| delivered)
+            .and_then(|a| a.original_creditor.clone()),
         needs_consent: d.answer.is_some() && !delivered && !consented,
         flash: imp::take_flash(&s).await?,
     }))
@@ -170,15 +177,9 @@ pub async fn receive_answer(id: i64, agree: Option<String>) -> Result<(), Server
     };
     let back = format!("/disputes/{id}");
     let on_record = accounts
-        .notice_delivery(account)
+        .esign_consent(account)
         .await
-        .map_err(imp::unavailable)?
-        .map(|n| {
-            format!(
-                "E-SIGN consent given with the validation notice on {}",
-                n.delivered_at.date_naive()
-            )
-        });
+        .map_err(imp::unavailable)?;
     let consent = match (on_record, agree) {
         (Some(text), _) => text,
         (None, Some(_)) => t(lang, Msg::AnswerConsent).to_string(),

@@ -373,6 +373,7 @@ messages! {
     FileEmpty => "Choose a file first.", "Primero elija un archivo.";
     EvidenceAdded => "Your document was added.", "Su documento fue agregado.";
     AlreadyAnswered => "This dispute is already answered. Open a new dispute to send more.", "Esta disputa ya tiene respuesta. Abra una nueva disputa para enviar más.";
+    OriginalCreditorAnswer => "The original creditor's name and address", "Nombre y dirección del acreedor original";
     DisputeNotFound => "There is no such dispute on your account.", "No existe esa disputa en su cuenta.";
 }
 

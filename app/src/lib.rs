@@ -1,6 +1,10 @@
 //! Settle's pages, rendered on the server and hydrated in the browser. Every page works
 //! with JavaScript off; hydration only adds conveniences.
 
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod agency;
+mod agency_pages;
 mod dispute_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 #[allow(missing_docs)]
@@ -34,6 +38,10 @@ pub mod session_keys {
     pub const FLASH: &str = "portal.flash";
     /// Where to go after the identity check (the page a message's link is about).
     pub const NEXT: &str = "portal.next";
+    /// The signed-in agency user's id (in the console's own session).
+    pub const AGENCY_USER: &str = "agency.user";
+    /// A one-time message for the console's next page.
+    pub const AGENCY_FLASH: &str = "agency.flash";
 }
 
 /// Present in the server's context when a Telegram bot is configured: the account page
@@ -115,6 +123,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dispute") view=dispute_pages::DisputeFormPage ssr=SsrMode::Async/>
                     <Route path=path!("/disputes/:id") view=dispute_pages::DisputePage ssr=SsrMode::Async/>
                     <Route path=path!("/genuine") view=pages::GenuinePage/>
+                    <Route path=path!("/agency/sign-in") view=agency_pages::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/disputes") view=agency_pages::QueuePage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/disputes/:id") view=agency_pages::ConsoleDisputePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

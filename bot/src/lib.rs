@@ -366,9 +366,13 @@ impl SettleBot {
                 let account = chat.account.expect("bound chat");
                 self.record(chat, update_id, text, "opened a dispute: other")
                     .await?;
+                // The debtor's own words are new information: always a dispute of its own.
                 let dispute =
                     NewDispute::from_message(DisputeReason::Other, text, DisputeOrigin::Telegram);
-                let path = self.dispute_path(account, dispute).await?;
+                let path = format!(
+                    "/disputes/{}",
+                    self.accounts.open_dispute(account, dispute).await?
+                );
                 self.accounts.set_chat_state(chat.chat_id, IDLE).await?;
                 let answer = self
                     .portal_answer(account, lang, DISPUTE_RECORDED, &path)
@@ -492,7 +496,12 @@ impl SettleBot {
             ) => {
                 let parsed: DisputeReason = reason.parse()?;
                 let dispute = NewDispute::from_message(parsed, "", DisputeOrigin::Telegram);
-                let path = self.dispute_path(account, dispute).await?;
+                let path = format!(
+                    "/disputes/{}",
+                    self.accounts
+                        .dispute_unless_waiting(account, dispute)
+                        .await?
+                );
                 let text = if reason == "original_creditor_request" {
                     CREDITOR_REQUEST_RECORDED
                 } else {
@@ -505,27 +514,6 @@ impl SettleBot {
             }
             _ => Ok(()),
         }
-    }
-
-    /// Records `dispute` unless one is already waiting for its answer, and returns the
-    /// portal page of the waiting one: the chat hands over there for documents and answers.
-    async fn dispute_path(
-        &self,
-        account: AccountId,
-        dispute: NewDispute,
-    ) -> Result<String, accounts::Error> {
-        let waiting = self
-            .accounts
-            .disputes(account)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|d| d.answer.is_none());
-        let id = match waiting {
-            Some(d) => d.id,
-            None => self.accounts.open_dispute(account, dispute).await?,
-        };
-        Ok(format!("/disputes/{id}"))
     }
 
     /// The balance or the plan: shown to a verified chat, else the identity check starts.

@@ -123,6 +123,10 @@ for (const js of [true, false]) {
     assert.equal(await page.getByTestId('dispute-status').textContent(), 'We have answered. Open the answer below.');
     assert.equal(server.sql(`SELECT status FROM disputes WHERE id = ${id}`)[0], 'open');
     await axeCheck(browser, page, 'answer waiting');
+    // The agency's document is not a way around taking delivery.
+    const verification = server.sql(`SELECT id FROM dispute_files WHERE dispute_id = ${id} AND role = 'verification'`)[0];
+    const early = await page.request.get(`${server.base}/disputes/${id}/files/${verification}`);
+    assert.equal(early.status(), 404);
     await page.getByRole('button', { name: 'Show the answer' }).click();
     assert.match(await flash(page), /tick the box/);
     await page.getByLabel(/I agree to receive this answer/).check();
@@ -131,6 +135,7 @@ for (const js of [true, false]) {
     assert.match(await page.getByTestId('dispute-answer').textContent(), /The signed contract is attached\./);
     assert.match(await page.getByTestId('dispute-files').textContent(), /contract-\d+\.pdf \(sent by us\)/);
     assert.deepEqual(server.sql(`SELECT status, delivered_via FROM disputes WHERE id = ${id}`), ['answered', 'portal']);
+    assert.equal((await page.request.get(`${server.base}/disputes/${id}/files/${verification}`)).status(), 200);
     await axeCheck(browser, page, 'answer delivered');
 
     await page.goto(`${server.base}/account`);

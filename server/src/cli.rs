@@ -55,13 +55,19 @@ pub enum Command {
     Disputes {
         /// What to do.
         #[command(subcommand)]
-        command: crate::disputes_cli::DisputesCommand,
+        command: crate::console_cli::DisputesCommand,
     },
     /// Holds (attorney, cease, bankruptcy, deceased): list, set with a reason, lift.
     Holds {
         /// What to do.
         #[command(subcommand)]
-        command: crate::disputes_cli::HoldsCommand,
+        command: crate::console_cli::HoldsCommand,
+    },
+    /// Agency console users: add one (admin, agent, read-only).
+    Users {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::console_cli::UsersCommand,
     },
     /// An account's interaction history (messages, decisions, postings, disputes, holds),
     /// oldest first, as JSON Lines.

@@ -171,21 +171,35 @@ async fn file(
     let Some(account) = verified_account(&session).await? else {
         return Err(StatusCode::NOT_FOUND);
     };
-    serve_file(&accounts, account, id, file).await
+    serve_file(&accounts, account, id, file, true).await
 }
 
 /// The download response of a dispute file of `account` (shared with the agency console).
+/// The debtor gets the agency's verification documents only once the answer is delivered:
+/// fetching them is not a way around the E-SIGN step.
 pub async fn serve_file(
     accounts: &Accounts,
     account: AccountId,
     dispute: i64,
     file: i64,
+    debtor: bool,
 ) -> Result<Response, StatusCode> {
     let (meta, bytes) = match accounts.dispute_file(account, dispute, file).await {
         Ok(found) => found,
         Err(Error::NotFound(_)) => return Err(StatusCode::NOT_FOUND),
         Err(e) => return Err(unavailable(e)),
     };
+    if debtor && meta.role != "evidence" {
+        let delivered = accounts
+            .dispute(account, dispute)
+            .await
+            .map_err(unavailable)?
+            .delivered
+            .is_some();
+        if !delivered {
+            return Err(StatusCode::NOT_FOUND);
+        }
+    }
     let ascii: String = meta
         .name
         .chars()

@@ -1,14 +1,15 @@
 //! `settle`: the one binary. `serve` (the default) runs the portal on the embedded default;
 //! `migrate`, `import`, `compliance` and `bench` are the operator's tools.
 
+mod agency;
 mod api;
 mod assets;
 mod bench;
 mod bench_data;
 mod cli;
 mod compliance;
+mod console_cli;
 mod disputes;
-mod disputes_cli;
 mod messaging;
 mod messaging_bench;
 mod messaging_cli;
@@ -58,10 +59,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Compliance { command } => compliance::run(&settings, command).await,
         Command::Payments { command } => payments_cli::run(&settings, command).await,
         Command::Messages { command } => messaging_cli::run(&settings, command).await,
-        Command::Disputes { command } => disputes_cli::run(&settings, command).await,
-        Command::Holds { command } => disputes_cli::holds(&settings, command).await,
+        Command::Disputes { command } => console_cli::run(&settings, command).await,
+        Command::Holds { command } => console_cli::holds(&settings, command).await,
+        Command::Users { command } => console_cli::users(&settings, command).await,
         Command::Timeline { account, agency } => {
-            disputes_cli::timeline(&settings, &agency, &account).await
+            console_cli::timeline(&settings, &agency, &account).await
         }
         Command::Worker => messaging_cli::worker(settings).await,
     }

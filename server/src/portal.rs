@@ -27,12 +27,12 @@ const CLEANUP: std::time::Duration = std::time::Duration::from_secs(300);
 /// Sessions kept in memory in front of the SQLite file.
 const CACHED_SESSIONS: u64 = 100_000;
 
-/// The session layer over the accounts database, so every server process shares sessions.
-pub async fn session_layer(
-    accounts: &Accounts,
-    secure: bool,
-) -> anyhow::Result<SessionManagerLayer<SessionStore>> {
-    let store = match accounts.pool() {
+/// Minutes of inactivity after which an agency user's session ends.
+pub const AGENCY_IDLE_MINUTES: i64 = 30;
+
+/// The session store over the accounts database, so every server process shares sessions.
+pub async fn session_store(accounts: &Accounts) -> anyhow::Result<SessionStore> {
+    Ok(match accounts.pool() {
         PoolRef::Sqlite(p) => {
             let s = SqliteStore::new(p.clone());
             s.migrate().await?;
@@ -49,13 +49,30 @@ pub async fn session_layer(
             tokio::spawn(s.clone().continuously_delete_expired(CLEANUP));
             SessionStore::Postgres(s)
         }
-    };
-    Ok(SessionManagerLayer::new(store)
+    })
+}
+
+/// The debtors' session cookie (`settle_session`).
+pub fn portal_sessions(store: SessionStore, secure: bool) -> SessionManagerLayer<SessionStore> {
+    SessionManagerLayer::new(store)
         .with_name("settle_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(Duration::minutes(IDLE_MINUTES))))
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(IDLE_MINUTES)))
+}
+
+/// The agency users' session cookie (`settle_agency`, sent only under `/agency`): a
+/// separate session, so a debtor's session never reaches the console and signing out of one
+/// leaves the other alone.
+pub fn agency_sessions(store: SessionStore, secure: bool) -> SessionManagerLayer<SessionStore> {
+    SessionManagerLayer::new(store)
+        .with_name("settle_agency")
+        .with_path("/agency")
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(Duration::minutes(AGENCY_IDLE_MINUTES)))
 }
 
 /// The session store of whichever engine the backend runs on.

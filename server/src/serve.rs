@@ -27,10 +27,10 @@ pub async fn router(
     settings: &Settings,
 ) -> anyhow::Result<Router> {
     let telegram = bot.is_some();
-    let sessions =
-        crate::portal::session_layer(&accounts, settings.public_url.starts_with("https://"))
-            .await
-            .context("preparing the session store")?;
+    let secure = settings.public_url.starts_with("https://");
+    let store = crate::portal::session_store(&accounts)
+        .await
+        .context("preparing the session store")?;
     let limit = app::RateLimit::per_ip(settings.verify_per_minute, settings.verify_per_minute * 3);
     let routes = generate_route_list(App);
     let pkg_dir =
@@ -59,7 +59,7 @@ pub async fn router(
     } else {
         Router::new()
     };
-    Ok(Router::new()
+    let pages = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -86,7 +86,20 @@ pub async fn router(
         .merge(demo_phone)
         .merge(crate::telegram::connect_router(bot.clone()))
         .merge(crate::disputes::router(accounts.clone()))
-        .layer(sessions)
+        .merge(crate::agency::router(accounts.clone()));
+    // One set of routes behind two session cookies: the console's under /agency, the
+    // portal's everywhere else.
+    let console = pages
+        .clone()
+        .layer(crate::portal::agency_sessions(store.clone(), secure))
+        .into_service::<axum::body::Body>();
+    let portal = pages
+        .layer(crate::portal::portal_sessions(store, secure))
+        .into_service::<axum::body::Body>();
+    Ok(Router::new()
+        .route_service("/agency", console.clone())
+        .route_service("/agency/{*rest}", console)
+        .fallback_service(portal)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
@@ -118,12 +131,69 @@ fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
     Ok(options)
 }
 
+/// The demo database's console user: an admin with a random password, written once (the
+/// first time the demo data is seeded) to `demo-console-login.txt` beside the SQLite file,
+/// readable by its owner only; the password never goes to the log. `settle users add`
+/// makes others.
+async fn demo_console_user(accounts: &Accounts, settings: &Settings) -> anyhow::Result<()> {
+    use rand::distr::{Alphanumeric, SampleString};
+    let Some(agency) = accounts
+        .agency_by_slug(accounts::demo::DEMO_AGENCY_SLUG)
+        .await?
+    else {
+        return Ok(());
+    };
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let email = "admin@demo.settle.test";
+    let role = accounts::users::Role::Admin;
+    accounts
+        .create_user(agency.id, email, "Demo admin", role, &password)
+        .await?;
+    let dir = settings
+        .database_url
+        .expose()
+        .strip_prefix("sqlite:")
+        .map(|p| p.trim_start_matches("//"))
+        .and_then(|p| {
+            std::path::Path::new(p)
+                .parent()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_default();
+    let file = dir.join("demo-console-login.txt");
+    let text = format!(
+        "{}/agency/sign-in\nemail: {email}\npassword: {password}\n",
+        settings.public_url.trim_end_matches('/')
+    );
+    write_private(&file, &text).with_context(|| format!("writing {}", file.display()))?;
+    println!(
+        "Demo agency console: sign in at {}/agency/sign-in with the login in {}",
+        settings.public_url.trim_end_matches('/'),
+        file.display()
+    );
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let accounts = crate::open(&settings).await?;
     if settings.seed_demo() {
         if let Some(report) = accounts.seed_demo().await.context("seeding demo data")? {
             tracing::info!(accounts = report.imported, "seeded the demo agency");
+            demo_console_user(&accounts, &settings).await?;
         }
     }
     let options = leptos_options(&settings)?;

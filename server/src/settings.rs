@@ -159,8 +159,13 @@ impl Default for Settings {
 }
 
 /// Environment variables that start with `SETTLE_` but are not settings (test harness,
-/// the config file's own location).
-const NOT_SETTINGS: [&str; 3] = ["config", "test_database_url", "require_postgres"];
+/// the config file's own location, the password `settle users add` reads).
+const NOT_SETTINGS: [&str; 4] = [
+    "config",
+    "test_database_url",
+    "require_postgres",
+    "user_password",
+];
 
 impl Settings {
     /// Loads settings: defaults, then the TOML file if given (or `settle.toml` if present),

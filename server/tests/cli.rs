@@ -24,7 +24,17 @@ fn help_names_every_subcommand() {
         .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for sub in ["serve", "migrate", "import", "bench", "compliance"] {
+    for sub in [
+        "serve",
+        "migrate",
+        "import",
+        "bench",
+        "compliance",
+        "disputes",
+        "holds",
+        "users",
+        "timeline",
+    ] {
         assert!(text.contains(sub), "{text}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_settle"))
@@ -46,7 +56,7 @@ fn migrate_creates_the_database_and_is_repeatable() {
     );
     assert!(String::from_utf8(first.stdout)
         .unwrap()
-        .starts_with("8 migration(s) applied"));
+        .starts_with("9 migration(s) applied"));
     let again = settle(&db).arg("migrate").output().unwrap();
     assert!(String::from_utf8(again.stdout)
         .unwrap()

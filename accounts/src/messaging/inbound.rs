@@ -300,14 +300,12 @@ impl Accounts {
                     .await
             }
             ReplyIntent::NotMyDebt => {
-                if self.open_disputes(account).await? == 0 {
-                    let origin = match channel {
-                        Channel::Telegram => DisputeOrigin::Telegram,
-                        _ => DisputeOrigin::Sms,
-                    };
-                    let dispute = NewDispute::from_message(DisputeReason::NotMyDebt, body, origin);
-                    self.open_dispute(account, dispute).await?;
-                }
+                let origin = match channel {
+                    Channel::Telegram => DisputeOrigin::Telegram,
+                    _ => DisputeOrigin::Sms,
+                };
+                let dispute = NewDispute::from_message(DisputeReason::NotMyDebt, body, origin);
+                self.dispute_unless_waiting(account, dispute).await?;
                 Ok(())
             }
             ReplyIntent::Attorney => hold(HoldKind::Attorney).await,

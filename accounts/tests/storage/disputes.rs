@@ -45,6 +45,7 @@ fn answer(kind: AnswerKind, documents: Vec<UploadedFile>) -> AnswerInput {
         message: "Please find the signed contract attached.".into(),
         documents,
         correction: None,
+        original_creditor: None,
     }
 }
 
@@ -205,7 +206,11 @@ pub async fn duplicates_corrections_closures_and_cease(h: &Harness) {
     let agent = Actor::AgencyUser(3);
     let id = one_account(&acc, agency, "DSP-2").await;
 
-    // Same reason, no new words, no files: linked to the first. New words: a new dispute.
+    // A dispute repeats an earlier one only when that one was written, within the
+    // validation period and answered (delivered); then same reason, no new words, no files.
+    acc.record_notice_delivery(id, domain::Language::En, "I agree")
+        .await
+        .unwrap();
     let first = acc
         .open_dispute(
             id,
@@ -213,40 +218,22 @@ pub async fn duplicates_corrections_closures_and_cease(h: &Harness) {
         )
         .await
         .unwrap();
-    let again = acc
+    assert!(acc.dispute(id, first).await.unwrap().within_validation);
+    let early = acc
         .open_dispute(id, portal(DisputeReason::AmountWrong, "", vec![]))
         .await
         .unwrap();
-    let fresh = acc
-        .open_dispute(
-            id,
-            portal(DisputeReason::AmountWrong, "Also paid in June.", vec![]),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        acc.dispute(id, again).await.unwrap().duplicate_of,
-        Some(first)
-    );
-    assert_eq!(acc.dispute(id, fresh).await.unwrap().duplicate_of, None);
-    assert!(!acc.dispute(id, first).await.unwrap().within_validation);
-    assert!(matches!(
-        acc.open_dispute(id, portal(DisputeReason::Other, " ", vec![]))
-            .await,
-        Err(Error::Invalid(_))
-    ));
-    assert!(matches!(
-        acc.answer_dispute(agency, fresh, answer(AnswerKind::Duplicate, vec![]), &agent)
-            .await,
-        Err(Error::Invalid(_))
-    ));
-    acc.answer_dispute(agency, again, answer(AnswerKind::Duplicate, vec![]), &agent)
-        .await
-        .unwrap();
+    assert_eq!(acc.dispute(id, early).await.unwrap().duplicate_of, None);
 
-    // "Debt corrected" posts the adjustment; "account closed" writes the rest off.
+    // "Debt corrected" posts the adjustment; it must lower the debt.
     let before = acc.balance(id).await.unwrap().minor();
     let mut corrected = answer(AnswerKind::Corrected, vec![]);
+    assert!(matches!(
+        acc.answer_dispute(agency, first, corrected.clone(), &agent)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    corrected.correction = Some(usd(10_000));
     assert!(matches!(
         acc.answer_dispute(agency, first, corrected.clone(), &agent)
             .await,
@@ -257,17 +244,85 @@ pub async fn duplicates_corrections_closures_and_cease(h: &Harness) {
         .await
         .unwrap();
     assert_eq!(acc.balance(id).await.unwrap().minor(), before - 10_000);
-    acc.answer_dispute(agency, fresh, answer(AnswerKind::Closed, vec![]), &agent)
+    assert!(acc
+        .deliver_dispute_answer(id, first, Delivery::Portal { consent: "I agree" })
+        .await
+        .unwrap());
+
+    let again = acc
+        .open_dispute(id, portal(DisputeReason::AmountWrong, "", vec![]))
+        .await
+        .unwrap();
+    let fresh = acc
+        .open_dispute(
+            id,
+            NewDispute {
+                wants_original_creditor: true,
+                ..portal(DisputeReason::AmountWrong, "Also paid in June.", vec![])
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        acc.dispute(id, again).await.unwrap().duplicate_of,
+        Some(first)
+    );
+    assert_eq!(acc.dispute(id, fresh).await.unwrap().duplicate_of, None);
+    assert!(matches!(
+        acc.open_dispute(id, portal(DisputeReason::Other, " ", vec![]))
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        acc.answer_dispute(agency, early, answer(AnswerKind::Duplicate, vec![]), &agent)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    acc.answer_dispute(agency, again, answer(AnswerKind::Duplicate, vec![]), &agent)
+        .await
+        .unwrap();
+    // New evidence is new information: no longer a duplicate.
+    acc.add_evidence(id, early, &png()).await.unwrap();
+    assert_eq!(acc.dispute(id, early).await.unwrap().duplicate_of, None);
+    // The original creditor was asked for: a verification must name it (1006.38(c)).
+    let mut verified = answer(AnswerKind::Verified, vec![pdf()]);
+    assert!(matches!(
+        acc.answer_dispute(agency, fresh, verified.clone(), &agent)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    verified.original_creditor = Some("First Bank, 1 Main St, Wilmington DE".into());
+    acc.answer_dispute(agency, fresh, verified, &agent)
+        .await
+        .unwrap();
+    assert_eq!(
+        acc.dispute(id, fresh)
+            .await
+            .unwrap()
+            .answer
+            .unwrap()
+            .original_creditor
+            .as_deref(),
+        Some("First Bank, 1 Main St, Wilmington DE")
+    );
+
+    // "Account closed" writes the rest off; mailed by the agency, it is delivered and the
+    // dispute is closed.
+    acc.answer_dispute(agency, early, answer(AnswerKind::Closed, vec![]), &agent)
         .await
         .unwrap();
     assert_eq!(acc.balance(id).await.unwrap().minor(), 0);
-    // Mailed by the agency: delivered; a closing answer closes the dispute.
     assert!(acc
-        .deliver_dispute_answer(id, fresh, Delivery::Mail)
+        .deliver_dispute_answer(id, early, Delivery::Mail)
         .await
         .unwrap());
-    let closed = acc.dispute(id, fresh).await.unwrap();
+    let closed = acc.dispute(id, early).await.unwrap();
     assert_eq!(closed.delivered.unwrap().1, "mail");
+    // No more files after an answer, and at most five before.
+    assert!(matches!(
+        acc.add_evidence(id, early, &png()).await,
+        Err(Error::Invalid(_))
+    ));
 
     // A cease hold: only the confirmation goes, not even the dispute answer's notice.
     let quiet = one_account(&acc, agency, "DSP-3").await;
@@ -357,4 +412,59 @@ pub async fn nobody_reads_another_accounts_dispute(h: &Harness) {
         Err(Error::NotFound(_))
     ));
     assert!(acc.dispute_queue(other_agency).await.unwrap().is_empty());
+}
+
+pub async fn agency_users_sign_in_lock_and_never_leak_a_hash(h: &Harness) {
+    use accounts::users::{Role, SignIn};
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    let password = "a long agent password";
+    let ann = acc
+        .create_user(agency, "Ann@Acme.test", "Ann Agent", Role::Agent, password)
+        .await
+        .unwrap();
+    assert_eq!(ann.email, "ann@acme.test");
+    assert!(matches!(
+        acc.create_user(agency, "ann@acme.test", "Ann Again", Role::Admin, password)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        acc.create_user(agency, "bob@acme.test", "Bob", Role::Agent, "short")
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    assert_eq!(
+        acc.sign_in(" ANN@acme.test ", password).await.unwrap(),
+        SignIn::Ok(ann.clone())
+    );
+    assert_eq!(
+        acc.sign_in("nobody@acme.test", password).await.unwrap(),
+        SignIn::Wrong
+    );
+    // Five wrong passwords lock sign-in, even for the right one, for 15 minutes.
+    for _ in 0..4 {
+        assert_eq!(
+            acc.sign_in("ann@acme.test", "wrong").await.unwrap(),
+            SignIn::Wrong
+        );
+    }
+    assert!(matches!(
+        acc.sign_in("ann@acme.test", "wrong").await.unwrap(),
+        SignIn::Locked(_)
+    ));
+    assert!(matches!(
+        acc.sign_in("ann@acme.test", password).await.unwrap(),
+        SignIn::Locked(_)
+    ));
+    h.clock.set(acc.clock().now() + Duration::minutes(16));
+    assert_eq!(
+        acc.sign_in("ann@acme.test", password).await.unwrap(),
+        SignIn::Ok(ann.clone())
+    );
+    assert_eq!(acc.agency_user(ann.id).await.unwrap(), Some(ann.clone()));
+    assert_eq!(ann.actor().to_string(), format!("user:{}", ann.id));
+    // The stored hash is Argon2id, never the password.
+    let stored = format!("{:?}", acc.agency_user(ann.id).await.unwrap());
+    assert!(!stored.contains(password) && !stored.contains("argon2"));
 }

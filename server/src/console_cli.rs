@@ -1,5 +1,5 @@
-//! `settle disputes` and `settle holds`: the agency's dispute queue, answers and mailed
-//! deliveries, and holds with who set them and why, from the command line.
+//! `settle disputes`, `settle holds`, `settle timeline` and `settle users`: the agency's
+//! dispute queue, answers and mailed deliveries, holds, an account's history, console users.
 
 use accounts::disputes::{AnswerInput, AnswerKind, UploadedFile};
 use accounts::{Accounts, HoldKind};
@@ -36,9 +36,12 @@ pub enum DisputesCommand {
         /// A verification document (PDF, JPEG or PNG); may be repeated.
         #[arg(long)]
         document: Vec<std::path::PathBuf>,
-        /// For `corrected`: the change to the balance, e.g. `-125.00`.
+        /// For `corrected`: how much the balance goes down, e.g. `-125.00`.
         #[arg(long, allow_hyphen_values = true)]
         correction: Option<String>,
+        /// The original creditor's name and address (required when the debtor asked).
+        #[arg(long)]
+        original_creditor: Option<String>,
     },
     /// Records that the answer was mailed to the debtor: delivered, so the hold lifts.
     Mailed {
@@ -57,6 +60,63 @@ pub enum DisputesCommand {
         #[arg(long)]
         days: Option<i32>,
     },
+}
+
+/// Subcommands of `users`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Adds a console user. The password comes from `SETTLE_USER_PASSWORD`, else from the
+    /// first line of standard input (never from the command line, where `ps` would show it).
+    Add {
+        /// The agency.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+        /// The sign-in email.
+        #[arg(long)]
+        email: String,
+        /// The display name.
+        #[arg(long)]
+        name: String,
+        /// `admin`, `agent` or `read_only`.
+        #[arg(long, default_value = "agent")]
+        role: String,
+    },
+}
+
+/// Runs a `users` subcommand.
+pub async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result<()> {
+    let accounts = crate::open(settings).await?;
+    match command {
+        UsersCommand::Add {
+            agency: slug,
+            email,
+            name,
+            role,
+        } => {
+            let agency = agency(&accounts, &slug).await?;
+            let role: accounts::users::Role = role.parse()?;
+            let password = match std::env::var("SETTLE_USER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let user = accounts
+                .create_user(agency, &email, &name, role, &password)
+                .await?;
+            println!(
+                "user {} ({}) added as {}",
+                user.id,
+                user.email,
+                role.as_str()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Subcommands of `holds`.
@@ -186,6 +246,7 @@ pub async fn run(settings: &Settings, command: DisputesCommand) -> anyhow::Resul
             message,
             document,
             correction,
+            original_creditor,
         } => {
             let agency = agency(&accounts, &slug).await?;
             let kind: AnswerKind = kind.parse()?;
@@ -218,6 +279,7 @@ pub async fn run(settings: &Settings, command: DisputesCommand) -> anyhow::Resul
                 message,
                 documents,
                 correction,
+                original_creditor,
             };
             accounts
                 .answer_dispute(agency, id, input, &operator())

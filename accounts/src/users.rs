@@ -1,0 +1,292 @@
+//! Agency users: who may sign in to the console, with which role. Passwords are hashed with
+//! Argon2id (the `argon2` crate's defaults, RFC 9106's second recommended parameters); five
+//! wrong passwords lock the user's sign-in for 15 minutes.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use domain::{Actor, AgencyId};
+use rand::RngCore;
+
+use crate::db::with_db;
+use crate::error::{Error, Result};
+use crate::Accounts;
+
+/// Wrong passwords in a row before sign-in locks.
+pub const MAX_FAILURES: i32 = 5;
+/// How long a locked sign-in stays locked.
+pub const LOCK_MINUTES: i64 = 15;
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// What an agency user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including managing users.
+    Admin,
+    /// Work accounts: answer disputes, set and lift holds.
+    Agent,
+    /// Read only.
+    ReadOnly,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+            Role::ReadOnly => "read_only",
+        }
+    }
+
+    /// May change accounts (answer, set holds...).
+    pub fn can_act(self) -> bool {
+        matches!(self, Role::Admin | Role::Agent)
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            "read_only" => Ok(Role::ReadOnly),
+            _ => Err(Error::Invalid(format!(
+                "`{s}` is not a role (admin, agent, read_only)"
+            ))),
+        }
+    }
+}
+
+/// A signed-in (or listed) agency user. Never carries the password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyUser {
+    /// Its id.
+    pub id: i64,
+    /// The agency it works for.
+    pub agency: AgencyId,
+    /// Sign-in name.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+}
+
+impl AgencyUser {
+    /// The actor recorded on what this user changes.
+    pub fn actor(&self) -> Actor {
+        Actor::AgencyUser(self.id)
+    }
+}
+
+/// The outcome of a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// Email and password match.
+    Ok(AgencyUser),
+    /// No such user, a wrong password, or a disabled user: the same answer for all three.
+    Wrong,
+    /// Too many wrong passwords: locked until then.
+    Locked(DateTime<Utc>),
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    agency_id: i64,
+    email: String,
+    name: String,
+    role: String,
+    password_hash: String,
+    failed_logins: i32,
+    locked_until: Option<DateTime<Utc>>,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+impl UserRow {
+    fn user(&self) -> Result<AgencyUser> {
+        Ok(AgencyUser {
+            id: self.id,
+            agency: AgencyId(self.agency_id),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role.parse()?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, agency_id, email, name, role, password_hash, failed_logins, \
+    locked_until, disabled_at";
+
+fn hash(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Invalid(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Invalid(format!("hashing the password: {e}")))
+}
+
+fn matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the email is unknown, so that answer takes as long as a
+/// wrong password.
+fn decoy() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash("decoy password, never matches").unwrap_or_default())
+}
+
+impl Accounts {
+    /// Adds a user to an agency; the email is the sign-in name (unique, case-insensitive).
+    pub async fn create_user(
+        &self,
+        agency: AgencyId,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<AgencyUser> {
+        let email = domain::Email::parse(email.trim())
+            .map_err(|e| Error::Invalid(e.to_string()))?
+            .as_str()
+            .to_ascii_lowercase();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::Invalid(
+                "a user needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(Error::Invalid(format!(
+                "a password needs at least {MIN_PASSWORD_CHARS} characters"
+            )));
+        }
+        let hashed = hash(password)?;
+        let now = self.clock.now();
+        let inserted: Result<i64, sqlx::Error> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO agency_users (agency_id, email, name, role, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(agency.0)
+            .bind(&email)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(&hashed)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        });
+        let id = match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::Invalid(format!("a user {email} already exists")))
+            }
+            other => other?,
+        };
+        Ok(AgencyUser {
+            id,
+            agency,
+            email,
+            name: name.to_string(),
+            role,
+        })
+    }
+
+    /// Checks an email and password. Five wrong passwords in a row lock the user for 15
+    /// minutes; a right one resets the count.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn> {
+        let email = email.trim().to_ascii_lowercase();
+        let sql = format!("SELECT {COLUMNS} FROM agency_users WHERE email = $1");
+        let row: Option<UserRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(&email).fetch_optional(pool).await?
+        });
+        let now = self.clock.now();
+        let Some(row) = row else {
+            matches(password, decoy());
+            return Ok(SignIn::Wrong);
+        };
+        if let Some(until) = row.locked_until.filter(|u| *u > now) {
+            return Ok(SignIn::Locked(until));
+        }
+        let right = matches(password, &row.password_hash);
+        if right && row.disabled_at.is_none() {
+            with_db!(&self.db, pool => {
+                sqlx::query(
+                    "UPDATE agency_users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+                )
+                .bind(row.id)
+                .execute(pool)
+                .await?;
+            });
+            return Ok(SignIn::Ok(row.user()?));
+        }
+        let failures = if row.locked_until.is_some() {
+            1
+        } else {
+            row.failed_logins + 1
+        };
+        let lock = (failures >= MAX_FAILURES).then(|| now + Duration::minutes(LOCK_MINUTES));
+        with_db!(&self.db, pool => {
+            sqlx::query(
+                "UPDATE agency_users SET failed_logins = $1, locked_until = $2 WHERE id = $3",
+            )
+            .bind(if lock.is_some() { 0 } else { failures })
+            .bind(lock)
+            .bind(row.id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(match lock {
+            Some(until) => SignIn::Locked(until),
+            None => SignIn::Wrong,
+        })
+    }
+
+    /// The user with `id`, unless disabled.
+    pub async fn agency_user(&self, id: i64) -> Result<Option<AgencyUser>> {
+        let sql = format!("SELECT {COLUMNS} FROM agency_users WHERE id = $1");
+        let row: Option<UserRow> = with_db!(&self.db, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        row.filter(|r| r.disabled_at.is_none())
+            .map(|r| r.user())
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hashed_with_a_salt_and_verified() {
+        let a = hash("correct horse battery").unwrap();
+        let b = hash("correct horse battery").unwrap();
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b);
+        assert!(matches("correct horse battery", &a));
+        assert!(!matches("correct horse batterY", &a));
+        assert!(!matches("anything", "not a hash"));
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in [Role::Admin, Role::Agent, Role::ReadOnly] {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        }
+        assert!(!Role::ReadOnly.can_act());
+    }
+}
