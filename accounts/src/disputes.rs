@@ -595,10 +595,12 @@ impl Accounts {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            sqlx::query("UPDATE disputes SET duplicate_of = NULL WHERE id = $1")
-                .bind(dispute)
-                .execute(&mut *tx)
-                .await?;
+            if added > 0 {
+                sqlx::query("UPDATE disputes SET duplicate_of = NULL WHERE id = $1")
+                    .bind(dispute)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             added
         });

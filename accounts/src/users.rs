@@ -102,7 +102,6 @@ struct UserRow {
     name: String,
     role: String,
     password_hash: String,
-    failed_logins: i32,
     locked_until: Option<DateTime<Utc>>,
     disabled_at: Option<DateTime<Utc>>,
 }
@@ -119,8 +118,7 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, agency_id, email, name, role, password_hash, failed_logins, \
-    locked_until, disabled_at";
+const COLUMNS: &str = "id, agency_id, email, name, role, password_hash, locked_until, disabled_at";
 
 fn hash(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -140,6 +138,18 @@ fn matches(password: &str, stored: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// Checks a password off the async threads (Argon2 is meant to be slow); `None` checks
+/// against the decoy, for an unknown email.
+async fn verify(password: &str, stored: Option<String>) -> bool {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => matches(&password, &stored),
+        None => matches(&password, decoy()),
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A hash to verify against when the email is unknown, so that answer takes as long as a
@@ -174,7 +184,10 @@ impl Accounts {
                 "a password needs at least {MIN_PASSWORD_CHARS} characters"
             )));
         }
-        let hashed = hash(password)?;
+        let owned = password.to_string();
+        let hashed = tokio::task::spawn_blocking(move || hash(&owned))
+            .await
+            .map_err(|e| Error::Invalid(format!("hashing the password: {e}")))??;
         let now = self.clock.now();
         let inserted: Result<i64, sqlx::Error> = with_db!(&self.db, pool => {
             sqlx::query_scalar(
@@ -206,7 +219,9 @@ impl Accounts {
     }
 
     /// Checks an email and password. Five wrong passwords in a row lock the user for 15
-    /// minutes; a right one resets the count.
+    /// minutes; a right one resets the count. Each try is counted in the database before the
+    /// password is checked, so guesses sent in parallel (to one process or several) cannot
+    /// share one count.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<SignIn> {
         let email = email.trim().to_ascii_lowercase();
         let sql = format!("SELECT {COLUMNS} FROM agency_users WHERE email = $1");
@@ -215,14 +230,31 @@ impl Accounts {
         });
         let now = self.clock.now();
         let Some(row) = row else {
-            matches(password, decoy());
+            verify(password, None).await;
             return Ok(SignIn::Wrong);
         };
-        if let Some(until) = row.locked_until.filter(|u| *u > now) {
-            return Ok(SignIn::Locked(until));
-        }
-        let right = matches(password, &row.password_hash);
-        if right && row.disabled_at.is_none() {
+        let counted: Option<i32> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "UPDATE agency_users SET
+                     failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1
+                                          ELSE 1 END,
+                     locked_until = NULL
+                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
+                 RETURNING failed_logins",
+            )
+            .bind(row.id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some(tries) = counted else {
+            let until = row.locked_until.unwrap_or(now);
+            return Ok(SignIn::Locked(until.max(now)));
+        };
+        let right = tries <= MAX_FAILURES
+            && verify(password, Some(row.password_hash.clone())).await
+            && row.disabled_at.is_none();
+        if right {
             with_db!(&self.db, pool => {
                 sqlx::query(
                     "UPDATE agency_users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
@@ -233,26 +265,21 @@ impl Accounts {
             });
             return Ok(SignIn::Ok(row.user()?));
         }
-        let failures = if row.locked_until.is_some() {
-            1
-        } else {
-            row.failed_logins + 1
-        };
-        let lock = (failures >= MAX_FAILURES).then(|| now + Duration::minutes(LOCK_MINUTES));
+        if tries < MAX_FAILURES {
+            return Ok(SignIn::Wrong);
+        }
+        let until = now + Duration::minutes(LOCK_MINUTES);
         with_db!(&self.db, pool => {
             sqlx::query(
-                "UPDATE agency_users SET failed_logins = $1, locked_until = $2 WHERE id = $3",
+                "UPDATE agency_users SET failed_logins = 0, locked_until = $1
+                 WHERE id = $2 AND locked_until IS NULL",
             )
-            .bind(if lock.is_some() { 0 } else { failures })
-            .bind(lock)
+            .bind(until)
             .bind(row.id)
             .execute(pool)
             .await?;
         });
-        Ok(match lock {
-            Some(until) => SignIn::Locked(until),
-            None => SignIn::Wrong,
-        })
+        Ok(SignIn::Locked(until))
     }
 
     /// The user with `id`, unless disabled.

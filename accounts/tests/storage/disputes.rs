@@ -464,6 +464,24 @@ pub async fn agency_users_sign_in_lock_and_never_leak_a_hash(h: &Harness) {
     );
     assert_eq!(acc.agency_user(ann.id).await.unwrap(), Some(ann.clone()));
     assert_eq!(ann.actor().to_string(), format!("user:{}", ann.id));
+    // Guesses sent at once share no count: eight in parallel lock the user all the same.
+    let cat = acc
+        .create_user(agency, "cat@acme.test", "Cat", Role::Agent, password)
+        .await
+        .unwrap();
+    let guesses: Vec<_> = (0..8)
+        .map(|_| {
+            let acc = acc.clone();
+            tokio::spawn(async move { acc.sign_in("cat@acme.test", "wrong").await.unwrap() })
+        })
+        .collect();
+    for g in guesses {
+        assert_ne!(g.await.unwrap(), SignIn::Ok(cat.clone()));
+    }
+    assert!(matches!(
+        acc.sign_in("cat@acme.test", password).await.unwrap(),
+        SignIn::Locked(_)
+    ));
     // The stored hash is Argon2id, never the password.
     let stored = format!("{:?}", acc.agency_user(ann.id).await.unwrap());
     assert!(!stored.contains(password) && !stored.contains("argon2"));
