@@ -76,6 +76,17 @@ impl Accounts {
     /// Appends a posting to an account's ledger unless its idempotency key was used before.
     /// A key reused for a different change is refused with [`LedgerError::KeyConflict`].
     pub async fn post(&self, account: AccountId, posting: &Posting) -> Result<PostResult> {
+        self.post_audited(account, posting, None).await
+    }
+
+    /// [`Accounts::post`], writing `audit` (who, action, detail) in the same transaction
+    /// when the posting is new: an agency user's posting is never left unaudited.
+    pub(crate) async fn post_audited(
+        &self,
+        account: AccountId,
+        posting: &Posting,
+        audit: Option<(&crate::users::AgencyUser, &str, &str)>,
+    ) -> Result<PostResult> {
         let currency = self.account_currency(account).await?;
         if posting.amount().currency() != currency {
             return Err(LedgerError::Money(domain::MoneyError::CurrencyMismatch(
@@ -86,7 +97,8 @@ impl Accounts {
         }
         let now = self.clock.now();
         let inserted: Option<i64> = with_db!(&self.db, pool => {
-            sqlx::query_scalar(
+            let mut tx = pool.begin().await?;
+            let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (account_id, idempotency_key) DO NOTHING
@@ -99,8 +111,21 @@ impl Accounts {
             .bind(posting.actor().to_string())
             .bind(posting.memo())
             .bind(now)
-            .fetch_optional(pool)
-            .await?
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let (Some(posted), Some((user, action, detail))) = (id, audit) {
+                sqlx::query(crate::console::AUDIT_SQL)
+                    .bind(user.agency.0)
+                    .bind(user.id)
+                    .bind(action)
+                    .bind(account.0)
+                    .bind(format!("{detail} (posting {posted})"))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            id
         });
         if let Some(id) = inserted {
             return Ok(PostResult::Posted(id));

@@ -14,7 +14,8 @@ pub struct TimelineEntry {
     /// When.
     pub at: DateTime<Utc>,
     /// What kind of step: `posting`, `notice`, `dispute`, `dispute_file`, `dispute_answer`,
-    /// `dispute_delivery`, `hold_set`, `hold_cleared`, `inbound`, `outbound`, `decision`.
+    /// `dispute_delivery`, `hold_set`, `hold_cleared`, `inbound`, `outbound`, `decision`,
+    /// `note`.
     pub kind: &'static str,
     /// A one-line description.
     pub summary: String,
@@ -28,7 +29,7 @@ impl Accounts {
     /// The account's history, oldest first.
     pub async fn timeline(&self, account: AccountId) -> Result<Vec<TimelineEntry>> {
         let id = account.0;
-        let (postings, notices, disputes, files, holds, inbound, outbound, decisions) = with_db!(&self.db, pool => {
+        let (postings, notices, disputes, files, holds, inbound, outbound, decisions, notes) = with_db!(&self.db, pool => {
             let postings: Vec<(DateTime<Utc>, String, i64, String, String)> = sqlx::query_as(
                 "SELECT posted_at, kind, amount, memo, actor FROM postings WHERE account_id = $1",
             )
@@ -106,8 +107,15 @@ impl Accounts {
             .bind(id)
             .fetch_all(pool)
             .await?;
-            (postings, notices, disputes, files, holds, inbound, outbound, decisions)
+            let notes: Vec<Row3> = sqlx::query_as(
+                "SELECT written_at, body, written_by FROM account_notes WHERE account_id = $1",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            (postings, notices, disputes, files, holds, inbound, outbound, decisions, notes)
         });
+        let currency = self.account_currency(account).await?;
         let mut out = Vec::new();
         let mut push =
             |at: DateTime<Utc>, kind: &'static str, summary: String, actor: Option<String>| {
@@ -119,17 +127,14 @@ impl Accounts {
                 })
             };
         for (at, kind, amount, memo, actor) in postings {
+            let amount = domain::Money::from_minor(amount, currency)
+                .map_err(|e| crate::Error::Corrupt(e.to_string()))?;
             let memo = if memo.is_empty() {
                 String::new()
             } else {
                 format!(": {memo}")
             };
-            push(
-                at,
-                "posting",
-                format!("{kind} {amount} (minor units){memo}"),
-                Some(actor),
-            );
+            push(at, "posting", format!("{kind} {amount}{memo}"), Some(actor));
         }
         for (at, notice, language) in notices {
             push(
@@ -243,6 +248,9 @@ impl Accounts {
                 format!("{decision} {purpose} on {channel}: {reasons}"),
                 Some("compliance engine".into()),
             );
+        }
+        for (at, body, by) in notes {
+            push(at, "note", body, Some(by));
         }
         out.sort_by_key(|e| e.at);
         Ok(out)

@@ -154,10 +154,14 @@ storage_suite!(
     duplicates_corrections_closures_and_cease,
     nobody_reads_another_accounts_dispute,
     agency_users_sign_in_lock_and_never_leak_a_hash,
+    the_console_imports_finds_notes_adjusts_and_audits,
+    reports_count_the_range_and_credit_self_service,
 );
 
 #[path = "storage/compliance.rs"]
 mod compliance;
+#[path = "storage/console.rs"]
+mod console;
 #[path = "storage/disputes.rs"]
 mod disputes;
 #[path = "storage/messaging.rs"]
@@ -171,6 +175,10 @@ mod telegram;
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,
+};
+use console::{
+    reports_count_the_range_and_credit_self_service,
+    the_console_imports_finds_notes_adjusts_and_audits,
 };
 use disputes::{
     a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,

@@ -68,6 +68,19 @@ pub struct HoldRow {
     pub cleared: Option<String>,
 }
 
+/// One step of an account's timeline as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineRow {
+    /// When (UTC).
+    pub at: String,
+    /// What kind of step (`posting`, `inbound`, `decision`, `note`...).
+    pub kind: String,
+    /// What happened.
+    pub summary: String,
+    /// Who did it, by name where it is one of the agency's users.
+    pub by: Option<String>,
+}
+
 /// Everything the console's dispute page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeDetail {
@@ -93,8 +106,8 @@ pub struct DisputeDetail {
     pub delivered: Option<(String, String)>,
     /// The account's holds, newest first.
     pub holds: Vec<HoldRow>,
-    /// The account's timeline, newest first: when, kind, summary.
-    pub timeline: Vec<(String, String, String)>,
+    /// The account's timeline, newest first.
+    pub timeline: Vec<TimelineRow>,
     /// The signed-in user may change things.
     pub can_act: bool,
     /// A one-time message from the last form.
@@ -143,6 +156,88 @@ pub(crate) mod imp {
 
     pub async fn set_flash(s: &Session, flash: &str) -> Result<(), ServerFnError> {
         s.insert(AGENCY_FLASH, flash).await.map_err(unavailable)
+    }
+
+    /// A time as the console shows it.
+    pub fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    /// The user's header line.
+    pub async fn me(
+        accounts: &accounts::Accounts,
+        user: &AgencyUser,
+    ) -> Result<super::Me, ServerFnError> {
+        let agency = accounts
+            .agencies()
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .find(|a| a.id == user.agency)
+            .map(|a| a.name)
+            .unwrap_or_default();
+        Ok(super::Me {
+            name: user.name.clone(),
+            role: user.role.as_str().to_string(),
+            agency,
+        })
+    }
+
+    /// The account's holds, newest first, with who set and lifted them and why.
+    pub async fn hold_rows(
+        accounts: &accounts::Accounts,
+        account: domain::AccountId,
+    ) -> Result<Vec<super::HoldRow>, ServerFnError> {
+        Ok(accounts
+            .holds(account)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|h| super::HoldRow {
+                kind: h.kind.as_str().to_string(),
+                set: format!(
+                    "{}{} (set by {} on {})",
+                    h.reason,
+                    h.contact
+                        .map(|c| format!("; contact: {c}"))
+                        .unwrap_or_default(),
+                    h.set_by,
+                    when(h.set_at)
+                ),
+                cleared: h
+                    .cleared
+                    .map(|(at, by, why)| format!("{why} (lifted by {by} on {})", when(at))),
+            })
+            .collect())
+    }
+
+    /// The account's timeline, newest first, naming the agency's users.
+    pub async fn timeline_rows(
+        accounts: &accounts::Accounts,
+        user: &AgencyUser,
+        account: domain::AccountId,
+    ) -> Result<Vec<super::TimelineRow>, ServerFnError> {
+        let names: std::collections::HashMap<String, String> = accounts
+            .agency_user_names(user.agency)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|(id, name)| (domain::Actor::AgencyUser(id).to_string(), name))
+            .collect();
+        let mut rows: Vec<super::TimelineRow> = accounts
+            .timeline(account)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .map(|e| super::TimelineRow {
+                at: when(e.at),
+                kind: e.kind.to_string(),
+                summary: e.summary,
+                by: e.actor.map(|a| names.get(&a).cloned().unwrap_or(a)),
+            })
+            .collect();
+        rows.reverse();
+        Ok(rows)
     }
 
     pub fn row(e: &accounts::disputes::QueueEntry, today: chrono::NaiveDate) -> super::QueueRow {
@@ -227,14 +322,7 @@ pub async fn dispute_queue() -> Result<Option<(Me, Vec<QueueRow>)>, ServerFnErro
     let Some((accounts, _, user)) = imp::user().await? else {
         return Ok(None);
     };
-    let agency = accounts
-        .agencies()
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .find(|a| a.id == user.agency)
-        .map(|a| a.name)
-        .unwrap_or_default();
+    let me = imp::me(&accounts, &user).await?;
     let today = accounts.clock().now().date_naive();
     let rows = accounts
         .dispute_queue(user.agency)
@@ -243,14 +331,7 @@ pub async fn dispute_queue() -> Result<Option<(Me, Vec<QueueRow>)>, ServerFnErro
         .iter()
         .map(|e| imp::row(e, today))
         .collect();
-    Ok(Some((
-        Me {
-            name: user.name.clone(),
-            role: user.role.as_str().to_string(),
-            agency,
-        },
-        rows,
-    )))
+    Ok(Some((me, rows)))
 }
 
 /// One dispute of the agency with its account's holds and timeline; `None` when it is
@@ -273,36 +354,9 @@ pub async fn console_dispute(id: i64) -> Result<Option<DisputeDetail>, ServerFnE
         debtor: format!("{} {}", record.name.first(), record.name.last()),
         dispute: d.clone(),
     };
-    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
-    let holds = accounts
-        .holds(account)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .map(|h| HoldRow {
-            kind: h.kind.as_str().to_string(),
-            set: format!(
-                "{}{} (set by {} on {})",
-                h.reason,
-                h.contact
-                    .map(|c| format!("; contact: {c}"))
-                    .unwrap_or_default(),
-                h.set_by,
-                when(h.set_at)
-            ),
-            cleared: h
-                .cleared
-                .map(|(at, by, why)| format!("{why} (lifted by {by} on {})", when(at))),
-        })
-        .collect();
-    let mut timeline: Vec<(String, String, String)> = accounts
-        .timeline(account)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .map(|e| (when(e.at), e.kind.to_string(), e.summary))
-        .collect();
-    timeline.reverse();
+    let when = imp::when;
+    let holds = imp::hold_rows(&accounts, account).await?;
+    let timeline = imp::timeline_rows(&accounts, &user, account).await?;
     Ok(Some(DisputeDetail {
         row: imp::row(&entry, accounts.clock().now().date_naive()),
         details: d.details.clone(),
@@ -356,7 +410,14 @@ pub async fn mark_mailed(id: i64) -> Result<(), ServerFnError> {
         Ok(account) => {
             let delivery = accounts::disputes::Delivery::Mail;
             match accounts.deliver_dispute_answer(account, id, delivery).await {
-                Ok(true) => "mailed",
+                Ok(true) => {
+                    let detail = format!("dispute {id}: answer recorded as mailed");
+                    accounts
+                        .audit(&user, "dispute_mailed", Some(account), &detail)
+                        .await
+                        .map_err(unavailable)?;
+                    "mailed"
+                }
                 Ok(false) => "not_answered",
                 Err(e) => return Err(unavailable(e)),
             }
@@ -411,6 +472,15 @@ async fn change_hold(
             }
             Err(e) => return Err(unavailable(e)),
         };
+        let detail = format!(
+            "{kind} hold: {}{}",
+            reason.trim(),
+            contact
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| format!("; contact: {c}"))
+                .unwrap_or_default()
+        );
         let outcome = match kind.parse::<accounts::HoldKind>() {
             Err(_) => Err(accounts::Error::Invalid("kind".into())),
             Ok(kind) if set => accounts
@@ -423,6 +493,13 @@ async fn change_hold(
                     .await
             }
         };
+        if outcome.is_ok() {
+            let action = if set { "hold_set" } else { "hold_cleared" };
+            accounts
+                .audit(&user, action, Some(account), &detail)
+                .await
+                .map_err(unavailable)?;
+        }
         match outcome {
             Ok(()) if set => "hold_set",
             Ok(()) => "hold_cleared",

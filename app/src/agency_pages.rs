@@ -2,7 +2,6 @@
 //! one dispute with its evidence, the answer form, the account's holds and timeline.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::agency::{
     console_dispute, dispute_queue, AgencySignIn, AgencySignOut, ClearHold, MarkMailed, SetHold,
@@ -32,15 +31,45 @@ fn flash_text(flash: &str) -> &'static str {
         "file_too_large" => "Nothing was recorded: a document is larger than 5 MB.",
         "file_type" => "Nothing was recorded: only PDF, JPEG and PNG documents are accepted.",
         "amount" => "Nothing was recorded: the correction is not an amount (e.g. -125.00).",
+        "note_added" => "The note is added to the timeline.",
+        "note_invalid" => "Nothing was added: a note needs text (at most 4,000 characters).",
+        "account_missing" => "There is no such account in your agency.",
+        "adjusted" => "The adjustment is posted to the ledger.",
+        "adjusted_before" => "That adjustment was already posted: nothing changed.",
+        "adjust_invalid" => "Nothing was posted: an adjustment needs a reason and an amount other than zero.",
+        "adjust_amount" => "Nothing was posted: the amount is not an amount (e.g. -25.00 or 10).",
+        "imported" => "The file is imported. Bad rows, if any, are listed below with their line numbers.",
+        "import_empty" => "Nothing was imported: choose a CSV file.",
         _ => "",
     }
 }
 
+/// The one-time message of the last form; `error:` carries its own words (an import file
+/// that cannot be read says why).
 #[component]
-fn ConsoleFlash(flash: Option<String>) -> impl IntoView {
+pub(crate) fn ConsoleFlash(flash: Option<String>) -> impl IntoView {
     flash.map(|f| {
-        view! { <p role="status" class="alert" data-testid="flash">{flash_text(&f)}</p> }
+        let text = match f.strip_prefix("error:") {
+            Some(why) => format!("Nothing was imported: {why}"),
+            None => flash_text(&f).to_string(),
+        };
+        view! { <p role="status" class="alert" data-testid="flash">{text}</p> }
     })
+}
+
+/// The console's navigation and who is signed in.
+#[component]
+pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
+    view! {
+        <nav aria-label="Console" class="console-nav">
+            <a href="/agency/disputes">"Disputes"</a>
+            <a href="/agency/accounts">"Accounts"</a>
+            <a href="/agency/import">"Import"</a>
+            <a href="/agency/reports">"Reports"</a>
+            {(me.role == "admin").then(|| view! { <a href="/agency/audit">"Audit log"</a> })}
+        </nav>
+        <p class="collector">{me.agency.clone()}" · "{me.name.clone()}" ("{me.role.replace('_', "-")}")"</p>
+    }
 }
 
 fn reason_text(reason: &str) -> &'static str {
@@ -75,8 +104,9 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The sign-out button.
 #[component]
-fn ConsoleSignOut() -> impl IntoView {
+pub(crate) fn ConsoleSignOut() -> impl IntoView {
     let action = ServerAction::<AgencySignOut>::new();
     view! {
         <ActionForm action=action attr:class="signout">
@@ -94,7 +124,7 @@ pub fn QueuePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(Some((me, rows))) => view! {
-                    <p class="collector">{me.agency.clone()}" · "{me.name.clone()}" ("{me.role.replace('_', "-")}")"</p>
+                    <ConsoleNav me=me/>
                     <p>"Collection is held on every dispute below until its answer is delivered."</p>
                     {if rows.is_empty() {
                         view! { <p data-testid="queue-empty">"No open disputes."</p> }.into_any()
@@ -146,14 +176,7 @@ pub fn QueuePage() -> impl IntoView {
 /// `/agency/disputes/:id`: the dispute, its files, the answer form, holds and timeline.
 #[component]
 pub fn ConsoleDisputePage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::route_id("id");
     let mailed = ServerAction::<MarkMailed>::new();
     let set = ServerAction::<SetHold>::new();
     let clear = ServerAction::<ClearHold>::new();
@@ -273,11 +296,7 @@ pub fn ConsoleDisputePage() -> impl IntoView {
                             </ActionForm>
                         })}
                         <h2>"Account timeline"</h2>
-                        <ol class="timeline" data-testid="console-timeline">
-                            {d.timeline.clone().into_iter().map(|(at, kind, summary)| view! {
-                                <li><span class="muted">{at}" · "{kind}</span><br/>{summary}</li>
-                            }).collect_view()}
-                        </ol>
+                        <Timeline rows=d.timeline.clone()/>
                         <ConsoleSignOut/>
                     }.into_any()
                 }
@@ -322,8 +341,23 @@ fn AnswerForm(id: i64) -> impl IntoView {
             <label for="original-creditor">"Original creditor's name and address (required when the debtor asked for them)"</label>
             <textarea id="original-creditor" name="original_creditor" rows="2" maxlength="4000"></textarea>
             <label for="correction">"Correction to the balance, for a corrected debt (e.g. -125.00)"</label>
-            <input id="correction" name="correction" inputmode="decimal"/>
+            <input id="correction" name="correction"/>
             <button type="submit">"Send the answer"</button>
         </form>
+    }
+}
+
+/// An account's timeline, newest first.
+#[component]
+pub(crate) fn Timeline(rows: Vec<crate::agency::TimelineRow>) -> impl IntoView {
+    view! {
+        <ol class="timeline" data-testid="console-timeline">
+            {rows.into_iter().map(|r| view! {
+                <li>
+                    <span class="muted">{r.at}" · "{r.kind}{r.by.map(|b| format!(" · {b}"))}</span>
+                    <br/>{r.summary}
+                </li>
+            }).collect_view()}
+        </ol>
     }
 }

@@ -4,7 +4,7 @@
 //! without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::disputes::{dispute_form, dispute_view, ReceiveAnswer};
 use crate::i18n::{t, use_lang, Lang, Msg};
@@ -90,15 +90,8 @@ pub fn DisputeFormPage() -> impl IntoView {
 #[component]
 pub fn DisputePage() -> impl IntoView {
     let lang = use_lang();
-    let params = use_params_map();
     let query = use_query_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = crate::route_id("id");
     let receive = ServerAction::<ReceiveAnswer>::new();
     let data = Resource::new(
         move || (id(), receive.version().get()),

@@ -5,7 +5,15 @@
 #[allow(missing_docs)]
 pub mod agency;
 mod agency_pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod console;
+mod console_pages;
+mod report_pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 mod dispute_pages;
+#[allow(missing_docs)]
+pub mod reports;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 #[allow(missing_docs)]
 pub mod disputes;
@@ -126,9 +134,27 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agency/sign-in") view=agency_pages::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/disputes") view=agency_pages::QueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/disputes/:id") view=agency_pages::ConsoleDisputePage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/accounts") view=console_pages::AccountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/accounts/:id") view=console_pages::ConsoleAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/import") view=console_pages::ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/imports/:run") view=console_pages::ImportResultPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/audit") view=console_pages::AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/reports") view=report_pages::ReportsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The number in the route parameter `name`, or 0 (which names nothing) when it is not one.
+pub(crate) fn route_id(name: &'static str) -> impl Fn() -> i64 + Copy + Send + Sync {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get(name)
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or(0)
     }
 }
 

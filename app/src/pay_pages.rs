@@ -2,7 +2,7 @@
 //! change the date, cancel) and `/receipt/<number>`.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{t, use_lang, Msg};
 use crate::pages::Flash;
@@ -134,14 +134,7 @@ pub fn PayPage() -> impl IntoView {
 #[component]
 pub fn ReceiptPage() -> impl IntoView {
     let lang = use_lang();
-    let params = use_params_map();
-    let number = move || {
-        params
-            .read()
-            .get("number")
-            .and_then(|n| n.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let number = crate::route_id("number");
     let data = Resource::new(number, receipt_view);
     view! {
         <h1>{t(lang, Msg::ReceiptTitle)}</h1>

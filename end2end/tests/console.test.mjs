@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answer, axeCheck, launchBrowser, startServer } from './harness.mjs';
+import { answer, axeCheck, consoleSignIn, launchBrowser, startServer } from './harness.mjs';
 
 const PDF = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n', 'latin1');
 const AGENT = { email: 'ann@demo.test', password: 'a long agent password' };
@@ -35,18 +35,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function signIn(js, who) {
-  const context = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  const page = await context.newPage();
-  page.__nojs = !js;
-  await page.goto(`${server.base}/agency/disputes`);
-  await page.waitForURL(/\/agency\/sign-in$/);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(/\/agency\/disputes$/);
-  return page;
-}
+const signIn = (js, who) => consoleSignIn(browser, server, js, who);
 
 test('a read-only user sees but changes nothing, even posting directly; a debtor session is no console session', async () => {
   const agent = await signIn(true, AGENT);

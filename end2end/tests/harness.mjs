@@ -123,3 +123,17 @@ export async function answer(page, dob, zip) {
     page.locator('main button[type=submit]').click(),
   ]);
 }
+
+/** Signs an agency user in to the console (JavaScript on or off); returns the page. */
+export async function consoleSignIn(browser, server, js, who) {
+  const context = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  page.__nojs = !js;
+  await page.goto(`${server.base}/agency/disputes`);
+  await page.waitForURL(/\/agency\/sign-in$/);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/agency\/disputes$/);
+  return page;
+}

@@ -1,13 +1,14 @@
 //! The console's routes that carry files (inside the console's session cookie): answering
-//! a dispute with verification documents, and reading a file of one of the agency's
-//! disputes. Every other console action is a server function on the Leptos pages.
+//! a dispute with verification documents, reading a file of one of the agency's disputes,
+//! uploading a placement file and downloading an import's error report. Every other
+//! console action is a server function on the Leptos pages.
 
 use accounts::disputes::{AnswerInput, AnswerKind, FileProblem, UploadedFile, MAX_FILE_BYTES};
 use accounts::users::AgencyUser;
 use accounts::{Accounts, Error};
 use app::session_keys::{AGENCY_FLASH, AGENCY_USER};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -27,15 +28,45 @@ struct FilePath {
     file: i64,
 }
 
+/// See [`DisputePath`].
+#[derive(serde::Deserialize)]
+struct RunPath {
+    run: i64,
+}
+
+/// See [`DisputePath`].
+#[derive(serde::Deserialize)]
+struct TablePath {
+    table: String,
+}
+
+/// A report's date range.
+#[derive(serde::Deserialize)]
+struct RangeQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
 /// Up to four documents at the limit, plus the form.
 const BODY_LIMIT: usize = 5 * MAX_FILE_BYTES;
 
-/// `POST /agency/disputes/{id}/answer`, `GET /agency/disputes/{id}/files/{file}`.
+/// The largest placement file the console takes (the `import` command has no limit).
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+/// `POST /agency/disputes/{id}/answer`, `GET /agency/disputes/{id}/files/{file}`,
+/// `POST /agency/import/upload`, `GET /agency/imports/{run}/errors.csv`,
+/// `GET /agency/reports/csv/{table}?from=&to=`.
 pub fn router(accounts: Accounts) -> Router {
     Router::new()
         .route("/agency/disputes/{id}/answer", post(answer))
         .route("/agency/disputes/{id}/files/{file}", get(file))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .route(
+            "/agency/import/upload",
+            post(import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/agency/imports/{run}/errors.csv", get(error_report))
+        .route("/agency/reports/csv/{table}", get(report_csv))
         .with_state(accounts)
 }
 
@@ -146,7 +177,14 @@ async fn answer(
         .answer_dispute(user.agency, id, input, &user.actor())
         .await
     {
-        Ok(()) => flash_to(&session, "answered", &back).await,
+        Ok(()) => {
+            let detail = format!("dispute {id} answered: {}", kind.as_str());
+            accounts
+                .audit(&user, "dispute_answered", Some(account), &detail)
+                .await
+                .map_err(unavailable)?;
+            flash_to(&session, "answered", &back).await
+        }
         Err(Error::Invalid(_) | Error::Ledger(_)) => {
             flash_to(&session, "answer_invalid", &back).await
         }
@@ -169,4 +207,122 @@ async fn file(
         Err(e) => return Err(unavailable(e)),
     };
     crate::disputes::serve_file(&accounts, account, id, file, false).await
+}
+
+/// Imports an uploaded placement file for the user's agency, then shows its result page.
+async fn import(
+    State(accounts): State<Accounts>,
+    session: Session,
+    mut multipart: Multipart,
+) -> Result<Response, StatusCode> {
+    let Some(user) = user(&accounts, &session).await? else {
+        return Ok(Redirect::to("/agency/sign-in").into_response());
+    };
+    if !user.role.can_act() {
+        return flash_to(&session, "read_only", "/agency/import").await;
+    }
+    let mut upload = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| StatusCode::BAD_REQUEST)?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|_| StatusCode::BAD_REQUEST)?;
+            upload = Some((name, bytes));
+        }
+    }
+    let Some((name, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
+        return flash_to(&session, "import_empty", "/agency/import").await;
+    };
+    let name = if name.trim().is_empty() {
+        "upload.csv".to_string()
+    } else {
+        name
+    };
+    match accounts.import_upload(&user, &name, bytes.to_vec()).await {
+        Ok(report) => {
+            let to = format!("/agency/imports/{}", report.run_id);
+            flash_to(&session, "imported", &to).await
+        }
+        // The file as a whole cannot be read: say why, import nothing.
+        Err(Error::ImportFile(why)) => {
+            flash_to(&session, &format!("error:{why}"), "/agency/import").await
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// An import's bad rows as CSV (line, account reference, reason).
+async fn error_report(
+    State(accounts): State<Accounts>,
+    session: Session,
+    Path(RunPath { run }): Path<RunPath>,
+) -> Result<Response, StatusCode> {
+    let Some(user) = user(&accounts, &session).await? else {
+        return Err(StatusCode::NOT_FOUND);
+    };
+    let Some((_, errors)) = accounts
+        .import_run(user.agency, run)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Err(StatusCode::NOT_FOUND);
+    };
+    let mut body = Vec::new();
+    accounts::console::write_error_report(&mut body, &errors).map_err(unavailable)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"import-{run}-errors.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// One table of the agency's report for a range, as CSV; a range that cannot be used is a
+/// 400 that says why.
+async fn report_csv(
+    State(accounts): State<Accounts>,
+    session: Session,
+    Path(TablePath { table }): Path<TablePath>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Response, Response> {
+    let Some(user) = user(&accounts, &session)
+        .await
+        .map_err(IntoResponse::into_response)?
+    else {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    };
+    let today = accounts.clock().now().date_naive();
+    let range = app::reports::range_of(q.from.as_deref(), q.to.as_deref(), today)
+        .map_err(|why| (StatusCode::BAD_REQUEST, why).into_response())?;
+    let report = accounts
+        .report(user.agency, range)
+        .await
+        .map_err(|e| unavailable(e).into_response())?;
+    let Some(t) = report.tables().into_iter().find(|t| t.name == table) else {
+        return Err(StatusCode::NOT_FOUND.into_response());
+    };
+    let mut body = Vec::new();
+    accounts::reports::write_table(&mut body, &t).map_err(|e| unavailable(e).into_response())?;
+    let name = format!("{}-{}-{}.csv", t.name, range.from, range.to);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }

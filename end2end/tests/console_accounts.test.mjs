@@ -1,0 +1,171 @@
+// The console's account work: an admin imports a file with bad rows (each listed with its
+// line, the error report downloadable), finds an account by name, reads its ledger and
+// timeline, adds a note and an adjustment (JavaScript on and off), reads the audit log and
+// the reports (SVG charts, CSV export);
+// a read-only user changes nothing even by posting directly, and cannot read the audit log.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { axeCheck, consoleSignIn, launchBrowser, startServer } from './harness.mjs';
+
+const ADMIN = { email: 'ada@demo.test', password: 'a long admin password' };
+const READER = { email: 'rex@demo.test', password: 'a long reader password' };
+const HEADER = 'account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance,time_zone,language,sms_consent';
+const row = (ref, last) => `${ref},Acme Medical,Iris,${last},1984-02-29,(617) 555-0177,iris@example.com,1 Main St,Boston,MA,02134,2026-01-31,1000.00,12.50,0,100.00,0,912.50,America/New_York,en,yes`;
+
+let server;
+let browser;
+let dir;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  dir = mkdtempSync(join(tmpdir(), 'settle-console-accounts-'));
+  server.settleWith({ SETTLE_USER_PASSWORD: ADMIN.password }, 'users', 'add', '--email', ADMIN.email, '--name', 'Ada Admin', '--role', 'admin');
+  server.settleWith({ SETTLE_USER_PASSWORD: READER.password }, 'users', 'add', '--email', READER.email, '--name', 'Rex Reader', '--role', 'read_only');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('an admin imports a file with bad rows, works an account and reads the audit log', async () => {
+  const page = await consoleSignIn(browser, server, true, ADMIN);
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Import' }).click();
+  await page.waitForURL(/\/agency\/import$/);
+  await axeCheck(browser, page, 'console import');
+
+  const file = join(dir, 'placements.csv');
+  writeFileSync(file, [
+    HEADER,
+    row('E2E-1', 'Quintana'), // line 2
+    row('E2E-2', 'Quintana').replace('912.50', '900.00'), // line 3: the itemization does not add up
+    row('E2E-3', 'Quintana'), // line 4
+    row('E2E-4', ''), // line 5: no last name
+  ].join('\n') + '\n');
+  await page.getByLabel(/Placement file/).setInputFiles(file);
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.waitForURL(/\/agency\/imports\/\d+$/);
+  assert.match(await page.getByTestId('flash').textContent(), /The file is imported/);
+  assert.equal((await page.getByTestId('imported').textContent()).trim(), '2');
+  assert.equal((await page.getByTestId('rejected').textContent()).trim(), '2');
+  const bad = await page.getByTestId('bad-rows').locator('tbody tr').allTextContents();
+  assert.equal(bad.length, 2);
+  assert.match(bad[0], /^3E2E-2.*does not equal/);
+  assert.match(bad[1], /^5E2E-4.*last_name is required/);
+  await axeCheck(browser, page, 'import result');
+  const report = await page.request.get(server.base + await page.getByTestId('error-report').getAttribute('href'));
+  assert.equal(report.status(), 200);
+  assert.match(report.headers()['content-disposition'], /attachment/);
+  const lines = (await report.text()).trim().split('\n');
+  assert.equal(lines[0], 'line,account_ref,reason');
+  assert.match(lines[1], /^3,E2E-2,/);
+  assert.match(lines[2], /^5,E2E-4,/);
+
+  // Find by last name, open the account.
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  await page.getByLabel(/Account reference, phone, or name/).fill('quintana');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.waitForURL(/\/agency\/accounts\?q=quintana$/);
+  const hits = await page.getByTestId('hits').locator('tbody tr').allTextContents();
+  assert.deepEqual(hits.map((h) => h.slice(0, 5)), ['E2E-1', 'E2E-3']);
+  await axeCheck(browser, page, 'account search');
+  await page.getByRole('link', { name: 'E2E-1' }).click();
+  await page.waitForURL(/\/agency\/accounts\/\d+$/);
+  const accountUrl = page.url();
+  assert.match(await page.getByTestId('console-balance').textContent(), /\$912\.50/);
+  assert.match(await page.getByTestId('console-ledger').textContent(), /placement/);
+  assert.match(await page.getByTestId('console-timeline').textContent(), /posting · import:\d+\s*placement/);
+  await axeCheck(browser, page, 'console account');
+
+  // A note and an adjustment land in the timeline and the ledger.
+  await page.getByLabel('Add a note').fill('Called back: will pay Friday.');
+  await page.getByRole('button', { name: 'Add note' }).click();
+  await page.getByTestId('flash').filter({ hasText: 'note is added' }).waitFor();
+  assert.match(await page.getByTestId('console-timeline').textContent(), /note · Ada Admin\s*Called back: will pay Friday\./);
+  await page.getByLabel(/Adjust the balance by/).fill('-12.50');
+  await page.getByLabel('Reason').fill('Interest waived');
+  await page.getByRole('button', { name: 'Post adjustment' }).click();
+  await page.getByTestId('flash').filter({ hasText: 'adjustment is posted' }).waitFor();
+  assert.match(await page.getByTestId('console-balance').textContent(), /\$900\.00/);
+  assert.match(await page.getByTestId('console-ledger').textContent(), /adjustment.*Interest waived.*Ada Admin/);
+  await page.context().close();
+
+  // The same forms work with JavaScript off.
+  const plain = await consoleSignIn(browser, server, false, ADMIN);
+  await plain.goto(accountUrl);
+  await plain.getByLabel('Add a note').fill('Second note, no script.');
+  await plain.getByRole('button', { name: 'Add note' }).click();
+  await plain.waitForURL(accountUrl);
+  assert.match(await plain.getByTestId('flash').textContent(), /note is added/);
+  assert.match(await plain.getByTestId('console-timeline').textContent(), /Second note, no script\./);
+
+  // The audit log holds each change with who made it.
+  await plain.getByRole('link', { name: 'Audit log' }).click();
+  await plain.waitForURL(/\/agency\/audit$/);
+  const audit = await plain.getByTestId('audit').locator('tbody tr').allTextContents();
+  assert.equal(audit.length, 4);
+  assert.match(audit[0], /Ada Admin.*note.*E2E-1.*Second note/);
+  assert.match(audit[1], /adjustment.*E2E-1.*-12\.50 USD.*Interest waived/);
+  assert.match(audit[2], /note.*E2E-1/);
+  assert.match(audit[3], /import.*placements\.csv.*2 imported.*2 rejected/);
+  await axeCheck(browser, plain, 'audit log');
+
+  // Reports: the call-deflection headline, charts drawn as SVG, each table as CSV.
+  await plain.getByRole('link', { name: 'Reports' }).click();
+  await plain.waitForURL(/\/agency\/reports$/);
+  assert.match(await plain.getByTestId('deflection').textContent(), /without any agent action|No account paid/);
+  const disputes = plain.getByTestId('chart-disputes');
+  await disputes.waitFor();
+  assert.match(await disputes.locator('title').textContent(), /Disputes/);
+  assert.ok(await disputes.locator('rect').count() >= 1);
+  await axeCheck(browser, plain, 'reports');
+  const csv = await plain.request.get(server.base + await plain.getByTestId('csv-disputes').getAttribute('href'));
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /^step,count\nopened,\d+\nanswered,\d+\n$/);
+  // A range that cannot be used says why.
+  await plain.goto(`${server.base}/agency/reports?from=2026-12-31&to=2026-01-01`);
+  assert.match(await plain.getByRole('alert').textContent(), /ends before it starts/);
+  await plain.context().close();
+});
+
+test('a read-only user reads accounts but changes nothing, even posting directly', async () => {
+  // The admin's page gives the server functions' addresses.
+  const admin = await consoleSignIn(browser, server, true, ADMIN);
+  const id = server.sql(`SELECT id FROM accounts WHERE account_ref = 'DEMO-1001'`)[0];
+  await admin.goto(`${server.base}/agency/accounts/${id}`);
+  const noteUrl = await admin.locator('form').filter({ has: admin.locator('#note-body') }).getAttribute('action');
+  const adjustUrl = await admin.locator('form').filter({ has: admin.locator('#adjust-amount') }).getAttribute('action');
+  await admin.context().close();
+
+  const page = await consoleSignIn(browser, server, false, READER);
+  await page.goto(`${server.base}/agency/accounts/${id}`);
+  await page.getByTestId('console-ledger').waitFor();
+  assert.equal(await page.locator('#note-body').count(), 0);
+  assert.equal(await page.locator('#adjust-amount').count(), 0);
+  await axeCheck(browser, page, 'read-only account');
+  const counts = () => server.sql(`SELECT (SELECT COUNT(*) FROM account_notes) || ',' || (SELECT COUNT(*) FROM postings) || ',' || (SELECT COUNT(*) FROM import_runs) || ',' || (SELECT COUNT(*) FROM audit_log)`)[0];
+  const before = counts();
+  // As a browser posts a form: the server function then redirects to the page, which shows
+  // why nothing changed.
+  const headers = { Origin: server.base, Accept: 'text/html' };
+  const note = await page.request.post(server.base + noteUrl, { form: { id, body: 'try' }, headers });
+  assert.match(await note.text(), /Your role is read-only: nothing was changed/);
+  const adjust = await page.request.post(server.base + adjustUrl, { form: { id, amount: '-1.00', reason: 'try', key: 'k' }, headers });
+  assert.match(await adjust.text(), /Your role is read-only: nothing was changed/);
+  const upload = await page.request.post(`${server.base}/agency/import/upload`, {
+    multipart: { file: { name: 'x.csv', mimeType: 'text/csv', buffer: Buffer.from(`${HEADER}\n${row('RO-1', 'Reader')}\n`) } },
+    headers,
+  });
+  assert.match(await upload.text(), /Your role is read-only: nothing was changed/);
+  assert.equal(counts(), before);
+
+  await page.goto(`${server.base}/agency/audit`);
+  assert.match(await page.getByRole('alert').textContent(), /Only an admin can read the audit log/);
+  assert.equal(await page.getByRole('link', { name: 'Audit log' }).count(), 0);
+  await page.context().close();
+});
