@@ -156,6 +156,7 @@ storage_suite!(
     agency_users_sign_in_lock_and_never_leak_a_hash,
     the_console_imports_finds_notes_adjusts_and_audits,
     reports_count_the_range_and_credit_self_service,
+    the_inbox_assigns_answers_through_the_engine_and_closes,
 );
 
 #[path = "storage/compliance.rs"]
@@ -179,6 +180,7 @@ use compliance::{
 use console::{
     reports_count_the_range_and_credit_self_service,
     the_console_imports_finds_notes_adjusts_and_audits,
+    the_inbox_assigns_answers_through_the_engine_and_closes,
 };
 use disputes::{
     a_dispute_holds_reminders_and_charges_until_its_answer_is_delivered,

@@ -40,17 +40,22 @@ fn flash_text(flash: &str) -> &'static str {
         "adjust_amount" => "Nothing was posted: the amount is not an amount (e.g. -25.00 or 10).",
         "imported" => "The file is imported. Bad rows, if any, are listed below with their line numbers.",
         "import_empty" => "Nothing was imported: choose a CSV file.",
+        "inbox_missing" => "There is no such message in your agency's inbox.",
+        "inbox_assigned" => "The assignment is saved.",
+        "inbox_answered" => "The answer is allowed and queued to be sent.",
+        "inbox_repeat" => "That answer was already sent: nothing new was queued.",
+        "inbox_closed" => "The message is closed.",
         _ => "",
     }
 }
 
-/// The one-time message of the last form; `error:` carries its own words (an import file
-/// that cannot be read says why).
+/// The one-time message of the last form; `error:` carries its own words (why an import
+/// file cannot be read, why the compliance engine held an answer back).
 #[component]
 pub(crate) fn ConsoleFlash(flash: Option<String>) -> impl IntoView {
     flash.map(|f| {
         let text = match f.strip_prefix("error:") {
-            Some(why) => format!("Nothing was imported: {why}"),
+            Some(words) => words.to_string(),
             None => flash_text(&f).to_string(),
         };
         view! { <p role="status" class="alert" data-testid="flash">{text}</p> }
@@ -64,6 +69,7 @@ pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
         <nav aria-label="Console" class="console-nav">
             <a href="/agency/disputes">"Disputes"</a>
             <a href="/agency/accounts">"Accounts"</a>
+            <a href="/agency/inbox">"Inbox"</a>
             <a href="/agency/import">"Import"</a>
             <a href="/agency/reports">"Reports"</a>
             {(me.role == "admin").then(|| view! { <a href="/agency/audit">"Audit log"</a> })}

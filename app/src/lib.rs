@@ -9,6 +9,10 @@ mod agency_pages;
 #[allow(missing_docs)]
 pub mod console;
 mod console_pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod inbox;
+mod inbox_pages;
 mod report_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 mod dispute_pages;
@@ -140,6 +144,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agency/imports/:run") view=console_pages::ImportResultPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/audit") view=console_pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/reports") view=report_pages::ReportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/inbox") view=inbox_pages::InboxListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/inbox/:id") view=inbox_pages::InboxMessagePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

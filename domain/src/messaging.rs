@@ -43,11 +43,13 @@ pub enum MessageKind {
     FlagReceived,
     /// The agency answered a dispute: a link to read the answer in the portal.
     DisputeAnswered,
+    /// An agent's own answer to a message the debtor sent (from the console's inbox).
+    AgentReply,
 }
 
 impl MessageKind {
     /// Every kind.
-    pub const ALL: [MessageKind; 13] = [
+    pub const ALL: [MessageKind; 14] = [
         MessageKind::ValidationLink,
         MessageKind::Reminder,
         MessageKind::InstalmentDue,
@@ -61,6 +63,7 @@ impl MessageKind {
         MessageKind::DisputeReceived,
         MessageKind::FlagReceived,
         MessageKind::DisputeAnswered,
+        MessageKind::AgentReply,
     ];
 
     /// The stored name.
@@ -79,6 +82,7 @@ impl MessageKind {
             MessageKind::DisputeReceived => "dispute_received",
             MessageKind::FlagReceived => "flag_received",
             MessageKind::DisputeAnswered => "dispute_answered",
+            MessageKind::AgentReply => "agent_reply",
         }
     }
 
@@ -98,6 +102,9 @@ impl MessageKind {
             | MessageKind::PayLink
             | MessageKind::DisputeReceived
             | MessageKind::FlagReceived => Purpose::Reply,
+            // An agent's own words may ask for payment: judged as collection, so an open
+            // dispute holds it and it counts toward the frequency caps.
+            MessageKind::AgentReply => Purpose::Reminder,
         }
     }
 
@@ -137,6 +144,8 @@ impl MessageKind {
             (Language::En, DisputeAnswered) => {
                 "Hi {name}, {agency} has answered your dispute. Read the answer securely: {link}"
             }
+            // An agent's answer carries the agent's own words; this is only the fallback.
+            (Language::En, AgentReply) => "{agency}: we answered your message. Your account: {link}",
             (Language::Es, ValidationLink) => {
                 "Hola {name}, {agency} tiene información importante para usted. Véala de forma segura: {link}"
             }
@@ -169,6 +178,7 @@ impl MessageKind {
             (Language::Es, DisputeAnswered) => {
                 "Hola {name}, {agency} respondió a su disputa. Lea la respuesta de forma segura: {link}"
             }
+            (Language::Es, AgentReply) => "{agency}: respondimos a su mensaje. Su cuenta: {link}",
         }
     }
 }

@@ -248,7 +248,8 @@ async fn import(
         }
         // The file as a whole cannot be read: say why, import nothing.
         Err(Error::ImportFile(why)) => {
-            flash_to(&session, &format!("error:{why}"), "/agency/import").await
+            let flash = format!("error:Nothing was imported: {why}");
+            flash_to(&session, &flash, "/agency/import").await
         }
         Err(e) => Err(unavailable(e)),
     }

@@ -43,6 +43,8 @@ pub async fn router(
         .route("/readyz", get(readyz))
         .with_state(accounts.clone());
     let links = crate::portal::router().with_state(accounts.clone());
+    // The console's inbox answers through the same message machinery as the worker.
+    let message_links = crate::messaging::link_settings(settings);
     let payments = app::pay::Payments {
         gateway: gateway.clone(),
         public_url: settings.public_url.trim_end_matches('/').to_string(),
@@ -69,6 +71,7 @@ pub async fn router(
                     provide_context(accounts.clone());
                     provide_context(limit.clone());
                     provide_context(payments.clone());
+                    provide_context(message_links.clone());
                     if telegram {
                         provide_context(app::TelegramEnabled);
                     }

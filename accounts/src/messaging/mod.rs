@@ -8,6 +8,7 @@
 
 mod demo;
 mod inbound;
+mod inbox;
 mod outbox;
 mod port;
 mod run;
@@ -26,6 +27,7 @@ use crate::{Accounts, Error, Result};
 
 pub use demo::{DemoChat, DemoSms};
 pub use inbound::{reply_plan, InboundOutcome, InboundSms, InboxMessage};
+pub use inbox::{InboxAnswer, InboxItem, InboxView, MAX_ANSWER_CHARS};
 pub use outbox::{OutboxMessage, OutboxStatus, SendReport, SenderOptions};
 pub use port::{
     ChatGateway, OutboundChat, OutboundSms, SendOutcome, SmsFuture, SmsGateway, CHAT_BLOCKED,

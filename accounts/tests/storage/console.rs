@@ -354,3 +354,198 @@ pub async fn reports_count_the_range_and_credit_self_service(h: &Harness) {
     let other = acc.ensure_agency("other", "Other Agency").await.unwrap().id;
     assert_eq!(acc.report(other, range).await.unwrap().resolved_accounts, 0);
 }
+
+pub async fn the_inbox_assigns_answers_through_the_engine_and_closes(h: &Harness) {
+    use accounts::messaging::{InboundSms, InboxAnswer, InboxView};
+    use accounts::HoldKind;
+    use domain::Actor;
+
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    let agent = acc
+        .create_user(
+            agency,
+            "al@acme.test",
+            "Al Agent",
+            Role::Agent,
+            "a long agent password",
+        )
+        .await
+        .unwrap();
+    let account = one_account(&acc, agency, "I-1").await;
+    let links = super::messaging::options().links;
+    let sms = |from: &str, body: &str, sid: &str| InboundSms {
+        provider_id: Some(sid.into()),
+        from: from.into(),
+        body: body.into(),
+    };
+    acc.receive_sms(
+        &sms(
+            "+16175550142",
+            "Could we split it, half now and half next month?",
+            "SM1",
+        ),
+        &links,
+    )
+    .await
+    .unwrap();
+    acc.receive_sms(&sms("+16175550100", "who is this?", "SM2"), &links)
+        .await
+        .unwrap();
+
+    // With one agency, a message that matched no account is its own too.
+    let open = acc.agency_inbox(agency, InboxView::Open, 50).await.unwrap();
+    assert_eq!(open.len(), 2);
+    assert_eq!(open[0].body, "who is this?");
+    assert!(open[0].account.is_none());
+    let question = open[1].id;
+    assert_eq!(open[1].account.as_ref().unwrap().1, "I-1");
+    assert!(matches!(
+        acc.answer_inbox(&agent, open[0].id, "Hello", "k0", &links)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+
+    // Assign: only to a user of the agency.
+    acc.assign_inbox(&agent, question, Some(agent.id))
+        .await
+        .unwrap();
+    let mine = acc
+        .agency_inbox(agency, InboxView::Mine(agent.id), 50)
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        mine[0].assigned_to,
+        Some((agent.id, "Al Agent".to_string()))
+    );
+
+    // An answer goes through the engine: allowed now, queued once per form, with the
+    // content the law requires.
+    let answer = "Yes: you can set up a plan in the portal.";
+    let queued = acc
+        .answer_inbox(&agent, question, answer, "k1", &links)
+        .await
+        .unwrap();
+    let InboxAnswer::Queued(outbox) = queued else {
+        panic!("{queued:?}");
+    };
+    assert_eq!(
+        acc.answer_inbox(&agent, question, answer, "k1", &links)
+            .await
+            .unwrap(),
+        InboxAnswer::Repeat
+    );
+    let sent = acc.account_outbox(account).await.unwrap();
+    let row = sent.iter().find(|m| m.id == outbox).unwrap();
+    assert_eq!(row.kind, "agent_reply");
+    assert_eq!(row.recipient, "+16175550142");
+    assert!(row.body.starts_with(answer), "{}", row.body);
+    assert!(
+        row.body.len() > answer.len(),
+        "required content added: {}",
+        row.body
+    );
+    let item = acc.inbox_item(agency, question).await.unwrap().unwrap();
+    assert_eq!(item.answered.unwrap().0, agent.actor().to_string());
+
+    // The agent's own words are judged as collection: an open dispute holds them.
+    acc.open_dispute(
+        account,
+        accounts::disputes::NewDispute {
+            reason: accounts::disputes::DisputeReason::AmountWrong,
+            details: "I paid part of it".into(),
+            wants_original_creditor: false,
+            origin: accounts::disputes::DisputeOrigin::Sms,
+            evidence: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let held = acc
+        .answer_inbox(&agent, question, "Please pay now", "k-d", &links)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&held, InboxAnswer::Refused { reasons, .. } if reasons.iter().any(|r| r.contains("dispute"))),
+        "{held:?}"
+    );
+
+    // A cease hold: the engine refuses, says why, logs it, and nothing is queued.
+    acc.set_hold(
+        account,
+        HoldKind::Cease,
+        "asked in writing",
+        None,
+        &Actor::AgencyUser(agent.id),
+    )
+    .await
+    .unwrap();
+    let refused = acc
+        .answer_inbox(&agent, question, "One more thing", "k2", &links)
+        .await
+        .unwrap();
+    let InboxAnswer::Refused { verdict, reasons } = refused else {
+        panic!("{refused:?}");
+    };
+    assert_eq!(verdict, "deny");
+    assert!(!reasons.is_empty());
+    let replies = |all: Vec<accounts::messaging::OutboxMessage>| {
+        all.iter().filter(|m| m.kind == "agent_reply").count()
+    };
+    assert_eq!(replies(acc.account_outbox(account).await.unwrap()), 1);
+
+    // Closed: nothing more can be done to it.
+    acc.close_inbox(&agent, question).await.unwrap();
+    assert!(matches!(
+        acc.close_inbox(&agent, question).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        acc.answer_inbox(&agent, question, "late", "k3", &links)
+            .await,
+        Err(Error::Invalid(_))
+    ));
+    let closed = acc
+        .agency_inbox(agency, InboxView::Closed, 50)
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(
+        closed[0].closed.as_ref().unwrap().0,
+        agent.actor().to_string()
+    );
+
+    // With a second agency, nobody can tell whose the unmatched message is: nobody sees
+    // it; and the other agency sees none of the first one's messages.
+    let other = acc.ensure_agency("other", "Other Agency").await.unwrap().id;
+    assert!(acc
+        .agency_inbox(agency, InboxView::Open, 50)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(acc
+        .agency_inbox(other, InboxView::Closed, 50)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(acc.inbox_item(other, question).await.unwrap().is_none());
+
+    let actions: Vec<String> = acc
+        .audit_log(agency, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "inbox_close",
+            "inbox_answer_refused",
+            "inbox_answer_refused",
+            "inbox_answer",
+            "inbox_assign"
+        ]
+    );
+}
