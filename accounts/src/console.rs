@@ -416,6 +416,88 @@ impl Accounts {
         }))
     }
 
+    /// The agency's creditors with the payment terms stored for each: the agency's default
+    /// first (creditor `""`), then every creditor its accounts name or its terms mention.
+    /// `None`: nothing stored, the default (or the built-in terms) apply.
+    pub async fn creditor_terms(
+        &self,
+        agency: AgencyId,
+    ) -> Result<Vec<(String, Option<domain::payment::PaymentTerms>)>> {
+        let (names, stored): (Vec<String>, Vec<(String, String)>) = with_db!(&self.db, pool => {
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT creditor FROM accounts WHERE agency_id = $1",
+            )
+            .bind(agency.0)
+            .fetch_all(pool)
+            .await?;
+            let stored: Vec<(String, String)> = sqlx::query_as(
+                "SELECT creditor, terms FROM payment_terms WHERE agency_id = $1",
+            )
+            .bind(agency.0)
+            .fetch_all(pool)
+            .await?;
+            (names, stored)
+        });
+        let mut terms: std::collections::BTreeMap<String, Option<domain::payment::PaymentTerms>> =
+            names.into_iter().map(|n| (n, None)).collect();
+        terms.insert(String::new(), None);
+        for (creditor, json) in stored {
+            let parsed = serde_json::from_str(&json).map_err(|e| Error::Corrupt(e.to_string()))?;
+            terms.insert(creditor, Some(parsed));
+        }
+        // BTreeMap order puts "" (the default) first.
+        Ok(terms.into_iter().collect())
+    }
+
+    /// Sets a creditor's payment terms (`""`: the agency's default) and audits it.
+    pub async fn set_creditor_terms(
+        &self,
+        user: &AgencyUser,
+        creditor: &str,
+        terms: &domain::payment::PaymentTerms,
+    ) -> Result<()> {
+        let creditor = creditor.trim();
+        self.set_payment_terms(user.agency, creditor, terms).await?;
+        let json = serde_json::to_string(terms).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let whose = if creditor.is_empty() {
+            "the agency's default".to_string()
+        } else {
+            creditor.to_string()
+        };
+        self.audit(user, "payment_terms", None, &format!("{whose}: {json}"))
+            .await
+    }
+
+    /// Sets the agency's contact policy (only stricter than the law) and audits it.
+    pub async fn set_policy(
+        &self,
+        user: &AgencyUser,
+        policy: domain::compliance::Policy,
+    ) -> Result<domain::compliance::Policy> {
+        let policy = self
+            .set_agency_policy(user.agency, policy, &user.actor())
+            .await?;
+        let json = serde_json::to_string(&policy).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.audit(user, "contact_policy", None, &json).await?;
+        Ok(policy)
+    }
+
+    /// The currency of the agency's accounts (USD when it has none yet).
+    pub async fn agency_currency(&self, agency: AgencyId) -> Result<domain::Currency> {
+        let code: Option<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT currency FROM accounts WHERE agency_id = $1 LIMIT 1")
+                .bind(agency.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        match code {
+            Some(c) => c
+                .parse()
+                .map_err(|e: domain::MoneyError| Error::Corrupt(e.to_string())),
+            None => Ok(domain::Currency::USD),
+        }
+    }
+
     /// The agency's users by id, for showing names where an actor is recorded as `user:N`.
     pub async fn agency_user_names(&self, agency: AgencyId) -> Result<Vec<(i64, String)>> {
         Ok(with_db!(&self.db, pool => {

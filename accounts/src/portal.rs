@@ -223,6 +223,7 @@ impl Accounts {
                 .await?
         });
         if let Some(until) = locked.flatten().filter(|u| *u > now) {
+            self.log_identity(account, "locked", now).await?;
             return Ok(Verification::Locked { until });
         }
         let record = self.account(account).await?;
@@ -230,13 +231,22 @@ impl Accounts {
             && record.address.postal_code().zip5() == zip5.trim();
         if matches {
             with_db!(&self.db, pool => {
+                let mut tx = pool.begin().await?;
                 sqlx::query("DELETE FROM identity_checks WHERE account_id = $1")
                     .bind(account.0)
-                    .execute(pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query(LOG_IDENTITY)
+                    .bind(account.0)
+                    .bind("verified")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
             });
             return Ok(Verification::Verified);
         }
+        self.log_identity(account, "wrong", now).await?;
         // One statement counts the failure, so parallel guesses cannot share a count.
         let failures: i64 = with_db!(&self.db, pool => {
             sqlx::query_scalar(
@@ -271,6 +281,28 @@ impl Accounts {
         Ok(Verification::Wrong {
             remaining: MAX_FAILURES - failures,
         })
+    }
+}
+
+const LOG_IDENTITY: &str = "INSERT INTO identity_log (account_id, outcome, at) VALUES ($1, $2, $3)";
+
+impl Accounts {
+    /// Records how an identity check ended (`verified`, `wrong`, `locked`).
+    async fn log_identity(
+        &self,
+        account: AccountId,
+        outcome: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_db!(&self.db, pool => {
+            sqlx::query(LOG_IDENTITY)
+                .bind(account.0)
+                .bind(outcome)
+                .bind(now)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
     }
 }
 

@@ -1,5 +1,6 @@
 //! An account's interaction history: every message in and out, every compliance decision,
-//! ledger postings, the validation notice, disputes step by step and holds, in time order.
+//! ledger postings, the validation notice, disputes step by step, holds, notes and identity
+//! checks (portal and chat visits), in time order.
 
 use chrono::{DateTime, Utc};
 use domain::AccountId;
@@ -15,7 +16,7 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     /// What kind of step: `posting`, `notice`, `dispute`, `dispute_file`, `dispute_answer`,
     /// `dispute_delivery`, `hold_set`, `hold_cleared`, `inbound`, `outbound`, `decision`,
-    /// `note`.
+    /// `note`, `identity`.
     pub kind: &'static str,
     /// A one-line description.
     pub summary: String,
@@ -29,7 +30,18 @@ impl Accounts {
     /// The account's history, oldest first.
     pub async fn timeline(&self, account: AccountId) -> Result<Vec<TimelineEntry>> {
         let id = account.0;
-        let (postings, notices, disputes, files, holds, inbound, outbound, decisions, notes) = with_db!(&self.db, pool => {
+        let (
+            postings,
+            notices,
+            disputes,
+            files,
+            holds,
+            inbound,
+            outbound,
+            decisions,
+            notes,
+            identity,
+        ) = with_db!(&self.db, pool => {
             let postings: Vec<(DateTime<Utc>, String, i64, String, String)> = sqlx::query_as(
                 "SELECT posted_at, kind, amount, memo, actor FROM postings WHERE account_id = $1",
             )
@@ -113,7 +125,13 @@ impl Accounts {
             .bind(id)
             .fetch_all(pool)
             .await?;
-            (postings, notices, disputes, files, holds, inbound, outbound, decisions, notes)
+            let identity: Vec<(DateTime<Utc>, String)> = sqlx::query_as(
+                "SELECT at, outcome FROM identity_log WHERE account_id = $1 ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?;
+            (postings, notices, disputes, files, holds, inbound, outbound, decisions, notes, identity)
         });
         let currency = self.account_currency(account).await?;
         let mut out = Vec::new();
@@ -251,6 +269,23 @@ impl Accounts {
         }
         for (at, body, by) in notes {
             push(at, "note", body, Some(by));
+        }
+        for (at, outcome) in identity {
+            let (summary, actor) = match outcome.as_str() {
+                "verified" => (
+                    "identity confirmed: the debtor came in (portal or chat)",
+                    Some("debtor".to_string()),
+                ),
+                "wrong" => (
+                    "identity check failed: wrong date of birth or ZIP code",
+                    None,
+                ),
+                _ => (
+                    "identity check refused: locked after repeated failures",
+                    None,
+                ),
+            };
+            push(at, "identity", summary.to_string(), actor);
         }
         out.sort_by_key(|e| e.at);
         Ok(out)

@@ -157,6 +157,7 @@ storage_suite!(
     the_console_imports_finds_notes_adjusts_and_audits,
     reports_count_the_range_and_credit_self_service,
     the_inbox_assigns_answers_through_the_engine_and_closes,
+    rules_per_creditor_are_checked_applied_and_audited,
 );
 
 #[path = "storage/compliance.rs"]
@@ -179,6 +180,7 @@ use compliance::{
 };
 use console::{
     reports_count_the_range_and_credit_self_service,
+    rules_per_creditor_are_checked_applied_and_audited,
     the_console_imports_finds_notes_adjusts_and_audits,
     the_inbox_assigns_answers_through_the_engine_and_closes,
 };

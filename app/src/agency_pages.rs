@@ -45,6 +45,9 @@ fn flash_text(flash: &str) -> &'static str {
         "inbox_answered" => "The answer is allowed and queued to be sent.",
         "inbox_repeat" => "That answer was already sent: nothing new was queued.",
         "inbox_closed" => "The message is closed.",
+        "terms_saved" => "The payment terms are saved; they apply to the next offer a debtor sees.",
+        "policy_saved" => "The contact policy is saved; the compliance engine applies it from the next decision.",
+        "admin_only" => "Only an admin changes rules: nothing was changed.",
         _ => "",
     }
 }
@@ -72,6 +75,7 @@ pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
             <a href="/agency/inbox">"Inbox"</a>
             <a href="/agency/import">"Import"</a>
             <a href="/agency/reports">"Reports"</a>
+            <a href="/agency/rules">"Rules"</a>
             {(me.role == "admin").then(|| view! { <a href="/agency/audit">"Audit log"</a> })}
         </nav>
         <p class="collector">{me.agency.clone()}" · "{me.name.clone()}" ("{me.role.replace('_', "-")}")"</p>

@@ -15,6 +15,10 @@ pub mod inbox;
 mod inbox_pages;
 mod report_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod rules;
+mod rules_pages;
+// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 mod dispute_pages;
 #[allow(missing_docs)]
 pub mod reports;
@@ -144,6 +148,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agency/imports/:run") view=console_pages::ImportResultPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/audit") view=console_pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/reports") view=report_pages::ReportsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/rules") view=rules_pages::RulesPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox") view=inbox_pages::InboxListPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox/:id") view=inbox_pages::InboxMessagePage ssr=SsrMode::Async/>
                 </Routes>

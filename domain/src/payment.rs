@@ -90,6 +90,11 @@ pub struct Instalment {
     pub amount: Money,
 }
 
+/// Payment terms a debtor could not use (a plan with no frequency, a share over 100%...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RulesError(pub String);
+
 /// Why a payment, offer or schedule is outside a creditor's terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TermsError {
@@ -143,6 +148,49 @@ pub struct PaymentTerms {
 }
 
 impl PaymentTerms {
+    /// Accepts terms a debtor can use: positive amounts, at least two instalments over at
+    /// least a month, a frequency, a settlement share between 1% and 100% that stays open
+    /// at least a day. Every problem is listed.
+    pub fn validate(self) -> Result<PaymentTerms, RulesError> {
+        let mut problems = Vec::new();
+        if self.min_payment.minor() <= 0 {
+            problems.push("the smallest payment must be more than zero".to_string());
+        }
+        if let Some(plan) = &self.plan {
+            if plan.min_instalment.minor() <= 0 {
+                problems.push("the smallest instalment must be more than zero".into());
+            }
+            if plan.max_instalments < 2 {
+                problems.push("a plan needs at least 2 instalments".into());
+            }
+            if plan.max_months < 1 {
+                problems.push("a plan must be allowed to run at least 1 month".into());
+            }
+            if plan.frequencies.is_empty() {
+                problems.push("a plan needs at least one frequency".into());
+            }
+            if !(1..=90).contains(&plan.first_within_days) {
+                problems.push("the first instalment must fall within 1 to 90 days".into());
+            }
+        }
+        if let Some(rule) = &self.settlement {
+            if !(100..=10_000).contains(&rule.min_share_bp) {
+                problems.push("a settlement share must be between 1% and 100%".into());
+            }
+            if rule.valid_days < 1 {
+                problems.push("a settlement offer must stay open at least 1 day".into());
+            }
+        }
+        if self.convenience_fee.is_some_and(|f| f.minor() < 0) {
+            problems.push("a convenience fee cannot be negative".into());
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(RulesError(problems.join("; ")))
+        }
+    }
+
     /// Checks a one-time payment against the balance and the minimum.
     pub fn check_payment(&self, amount: Money, balance: Money) -> Result<(), TermsError> {
         if balance.minor() <= 0 {

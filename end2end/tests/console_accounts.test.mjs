@@ -218,3 +218,45 @@ test('an agent answers an inbox message through the compliance engine and closes
   assert.match(await page.getByTestId('inbox').textContent(), /half in January/);
   await page.context().close();
 });
+
+test('an admin sets payment terms per creditor and a stricter contact policy; looser is refused', async () => {
+  const page = await consoleSignIn(browser, server, false, ADMIN);
+  await page.goto(`${server.base}/agency/rules`);
+  await axeCheck(browser, page, 'rules');
+  const policyUrl = await page.locator('form').filter({ has: page.locator('#texts') }).getAttribute('action');
+
+  // Looser than the law: refused with the reason, nothing stored.
+  await page.getByLabel('Texts per 7 days').fill('10');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  await page.waitForURL(/\/agency\/rules$/);
+  assert.match(await page.getByTestId('flash').textContent(), /Nothing changed: .*texts_per_7_days may not exceed 3/);
+  await page.getByLabel('Texts per 7 days').fill('2');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  await page.waitForURL(/\/agency\/rules$/);
+  assert.match(await page.getByTestId('flash').textContent(), /contact policy is saved/);
+  assert.equal(await page.getByLabel('Texts per 7 days').inputValue(), '2');
+
+  // Northwind Wireless's own settlement terms.
+  const section = page.locator('section').filter({ has: page.getByRole('heading', { name: 'Northwind Wireless' }) });
+  await section.getByLabel('Offer settlements').check();
+  await section.getByLabel(/Smallest share of the balance/).fill('70');
+  await section.getByRole('button', { name: 'Save terms' }).click();
+  await page.waitForURL(/\/agency\/rules$/);
+  assert.match(await page.getByTestId('flash').textContent(), /payment terms are saved/);
+  const stored = JSON.parse(server.sql(`SELECT terms FROM payment_terms WHERE creditor = 'Northwind Wireless'`)[0]);
+  assert.equal(stored.settlement.min_share_bp, 7000);
+  await page.context().close();
+
+  // A reader sees the rules and changes nothing, even posting directly.
+  const reader = await consoleSignIn(browser, server, false, READER);
+  await reader.goto(`${server.base}/agency/rules`);
+  assert.match(await reader.locator('main').textContent(), /Only an admin changes rules/);
+  assert.equal(await reader.getByRole('button', { name: 'Save policy' }).count(), 0);
+  const tried = await reader.request.post(server.base + policyUrl, {
+    form: { day_start: '08:00', day_end: '21:00', texts_per_7_days: '1', calls_per_7_days: '7', reply_window_minutes: '10' },
+    headers: { Origin: server.base, Accept: 'text/html' },
+  });
+  assert.match(await tried.text(), /Only an admin changes rules: nothing was changed/);
+  assert.match(server.sql(`SELECT policy FROM compliance_policies`)[0], /"texts_per_7_days":2/);
+  await reader.context().close();
+});

@@ -288,14 +288,19 @@ impl Accounts {
             .collect())
     }
 
-    /// Sets a creditor's payment terms (`creditor` empty: the agency's default).
+    /// Sets a creditor's payment terms (`creditor` empty: the agency's default); terms a
+    /// debtor could not use are refused with every problem listed.
     pub async fn set_payment_terms(
         &self,
         agency: AgencyId,
         creditor: &str,
         terms: &PaymentTerms,
     ) -> Result<()> {
-        let json = serde_json::to_string(terms).map_err(|e| Error::Invalid(e.to_string()))?;
+        let terms = terms
+            .clone()
+            .validate()
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let json = serde_json::to_string(&terms).map_err(|e| Error::Invalid(e.to_string()))?;
         let now = self.clock.now();
         with_db!(&self.db, pool => {
             sqlx::query(

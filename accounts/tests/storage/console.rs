@@ -549,3 +549,79 @@ pub async fn the_inbox_assigns_answers_through_the_engine_and_closes(h: &Harness
         ]
     );
 }
+
+pub async fn rules_per_creditor_are_checked_applied_and_audited(h: &Harness) {
+    use domain::compliance::Policy;
+
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    let admin = acc
+        .create_user(
+            agency,
+            "ada@acme.test",
+            "Ada Admin",
+            Role::Admin,
+            "a long admin password",
+        )
+        .await
+        .unwrap();
+    let account = one_account(&acc, agency, "T-1").await;
+
+    // The default first, then the creditors the accounts name; nothing stored yet.
+    let listed = acc.creditor_terms(agency).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![(String::new(), None), ("Acme Medical".to_string(), None)]
+    );
+
+    // Terms a debtor could not use are refused with every problem, and nothing is stored.
+    let mut bad = super::payments::terms();
+    bad.settlement.as_mut().unwrap().min_share_bp = 12_000;
+    bad.plan.as_mut().unwrap().frequencies.clear();
+    let Err(Error::Invalid(why)) = acc.set_creditor_terms(&admin, "Acme Medical", &bad).await
+    else {
+        panic!("accepted unusable terms");
+    };
+    assert!(
+        why.contains("between 1% and 100%") && why.contains("frequency"),
+        "{why}"
+    );
+    assert_eq!(acc.creditor_terms(agency).await.unwrap()[1].1, None);
+
+    // Good terms for the creditor apply to its accounts.
+    let good = super::payments::terms();
+    acc.set_creditor_terms(&admin, " Acme Medical ", &good)
+        .await
+        .unwrap();
+    assert_eq!(acc.payment_terms(account).await.unwrap(), good);
+    assert_eq!(acc.creditor_terms(agency).await.unwrap()[1].1, Some(good));
+
+    // The policy only gets stricter than the law.
+    let looser = Policy {
+        texts_per_7_days: 10,
+        ..Policy::default()
+    };
+    assert!(matches!(
+        acc.set_policy(&admin, looser).await,
+        Err(Error::Invalid(_))
+    ));
+    let stricter = Policy {
+        texts_per_7_days: 2,
+        ..Policy::default()
+    };
+    assert_eq!(acc.set_policy(&admin, stricter).await.unwrap(), stricter);
+    assert_eq!(acc.agency_policy(agency).await.unwrap(), stricter);
+
+    let log = acc.audit_log(agency, None, 10).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["contact_policy", "payment_terms"]);
+    assert!(
+        log[1].detail.starts_with("Acme Medical: {"),
+        "{}",
+        log[1].detail
+    );
+    assert_eq!(
+        acc.agency_currency(agency).await.unwrap(),
+        domain::Currency::USD
+    );
+}

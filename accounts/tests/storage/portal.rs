@@ -111,6 +111,30 @@ pub async fn five_wrong_answers_lock_the_check_for_fifteen_minutes(h: &Harness) 
         acc.verify_identity(id, wrong, "02134").await.unwrap(),
         Verification::Wrong { remaining: 4 }
     );
+    // Every check is in the timeline: four wrong, the locking one, one refused while
+    // locked, then wrong, the visit, wrong.
+    let checks: Vec<String> = acc
+        .timeline(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "identity")
+        .map(|e| e.summary.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "identity check failed",
+            "identity check failed",
+            "identity check failed",
+            "identity check failed",
+            "identity check failed",
+            "identity check refused",
+            "identity check failed",
+            "identity confirmed",
+            "identity check failed",
+        ]
+    );
     h.clock.set(start);
 }
 
