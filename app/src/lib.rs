@@ -15,11 +15,11 @@ pub mod inbox;
 mod inbox_pages;
 mod report_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+mod dispute_pages;
 #[allow(missing_docs)]
 pub mod rules;
 mod rules_pages;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
-mod dispute_pages;
 #[allow(missing_docs)]
 pub mod reports;
 // `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.

@@ -196,6 +196,18 @@ pub async fn save_terms(
             .agency_currency(user.agency)
             .await
             .map_err(unavailable)?;
+        // Only a creditor the page listed; what the form does not show (a convenience fee)
+        // is kept as stored.
+        let listed = accounts
+            .creditor_terms(user.agency)
+            .await
+            .map_err(unavailable)?
+            .into_iter()
+            .find(|(c, _)| c == creditor.trim());
+        let kept_fee = listed
+            .as_ref()
+            .and_then(|(_, t)| t.as_ref())
+            .and_then(|t| t.convenience_fee);
         let money = |text: &str, what: &str| {
             domain::Money::parse(text.trim(), currency)
                 .map_err(|_| format!("{what} is not an amount (e.g. 25.00)"))
@@ -237,8 +249,21 @@ pub async fn save_terms(
             })
         };
         match read() {
+            _ if listed.is_none() => {
+                "error:Nothing changed: there is no such creditor.".to_string()
+            }
             Err(why) => format!("error:Nothing changed: {why}."),
-            Ok(terms) => match accounts.set_creditor_terms(&user, &creditor, &terms).await {
+            Ok(terms) => match accounts
+                .set_creditor_terms(
+                    &user,
+                    &creditor,
+                    &PaymentTerms {
+                        convenience_fee: kept_fee,
+                        ..terms
+                    },
+                )
+                .await
+            {
                 Ok(()) => "terms_saved".to_string(),
                 Err(accounts::Error::Invalid(why)) => format!("error:Nothing changed: {why}."),
                 Err(e) => return Err(unavailable(e)),

@@ -61,6 +61,8 @@ fn TermsSection(
                             <input id={id("max-months")} name="max_months" inputmode="numeric" value=plan_values.max_months/>
                             <label for={id("first-within")}>"First instalment within (days)"</label>
                             <input id={id("first-within")} name="first_within_days" inputmode="numeric" value=plan_values.first_within_days/>
+                            <fieldset>
+                            <legend>"Frequencies a debtor may choose"</legend>
                             {FREQUENCIES.iter().map(|(f, label)| {
                                 let on = plan_values.frequencies.iter().any(|x| x == f);
                                 view! {
@@ -70,6 +72,7 @@ fn TermsSection(
                                     </div>
                                 }
                             }).collect_view()}
+                            </fieldset>
                         </fieldset>
                         <fieldset>
                             <legend>"Settlements"</legend>
@@ -82,7 +85,7 @@ fn TermsSection(
                             <label for={id("valid")}>"An offer stays open (days)"</label>
                             <input id={id("valid")} name="valid_days" inputmode="numeric" value=days/>
                         </fieldset>
-                        <button type="submit">"Save terms"</button>
+                        <button type="submit" aria-describedby={id("terms")}>"Save terms"</button>
                     </ActionForm>
                 }.into_any()
             } else {
@@ -92,8 +95,16 @@ fn TermsSection(
                         <dt>"Plans"</dt>
                         <dd>{match &plan {
                             Some(p) => format!(
-                                "{} to {} instalments of at least {} {currency}, {}, within {} months",
-                                2, p.max_instalments, p.min_instalment, p.frequencies.join(", "), p.max_months
+                                "up to {} instalments of at least {} {currency} ({}), within {} months",
+                                p.max_instalments,
+                                p.min_instalment,
+                                FREQUENCIES
+                                    .iter()
+                                    .filter(|(f, _)| p.frequencies.iter().any(|x| x == f))
+                                    .map(|(_, label)| label.to_lowercase())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                                p.max_months
                             ),
                             None => "not offered".into(),
                         }}</dd>
