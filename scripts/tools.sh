@@ -3,6 +3,7 @@
 # Sourced, not executed.
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
 SETTLE_CACHE="${SETTLE_CACHE:-$HOME/.cache/settle}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -50,6 +51,18 @@ ensure_test_tools() {
   command -v pg_ctlcluster >/dev/null || apt_install postgresql-15
   command -v sqlite3 >/dev/null || apt_install sqlite3
   (cd end2end && npm ci --no-audit --no-fund >/dev/null)
+  ensure_schemathesis
+}
+
+# schemathesis (PyPI), which fuzzes the agency API from its OpenAPI document, in its own
+# virtual environment.
+ensure_schemathesis() {
+  local venv="$SETTLE_CACHE/schemathesis-$SCHEMATHESIS_VERSION"
+  if [ ! -x "$venv/bin/st" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  export PATH="$venv/bin:$PATH"
 }
 
 as_postgres() {

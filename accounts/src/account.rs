@@ -178,6 +178,26 @@ impl Accounts {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Up to `limit` of an agency's account ids above `after`, in order: a page of a list.
+    pub async fn account_ids(
+        &self,
+        agency: AgencyId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AccountId>> {
+        let ids: Vec<i64> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT id FROM accounts WHERE agency_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(agency.0)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(ids.into_iter().map(AccountId).collect())
+    }
+
     /// How many accounts an agency holds.
     pub async fn count_accounts(&self, agency: AgencyId) -> Result<i64> {
         Ok(with_db!(&self.db, pool => {

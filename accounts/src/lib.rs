@@ -4,6 +4,7 @@
 
 mod account;
 mod agency;
+pub mod api;
 pub mod clock;
 mod compliance;
 pub mod console;

@@ -158,8 +158,13 @@ storage_suite!(
     reports_count_the_range_and_credit_self_service,
     the_inbox_assigns_answers_through_the_engine_and_closes,
     rules_per_creditor_are_checked_applied_and_audited,
+    api_keys_are_hashed_scoped_and_revocable,
+    api_placements_are_checked_like_file_rows,
+    events_fan_out_to_webhooks_and_retry_until_delivered,
 );
 
+#[path = "storage/api.rs"]
+mod api;
 #[path = "storage/compliance.rs"]
 mod compliance;
 #[path = "storage/console.rs"]
@@ -174,6 +179,10 @@ mod payments;
 mod portal;
 #[path = "storage/telegram.rs"]
 mod telegram;
+use api::{
+    api_keys_are_hashed_scoped_and_revocable, api_placements_are_checked_like_file_rows,
+    events_fan_out_to_webhooks_and_retry_until_delivered,
+};
 use compliance::{
     a_dispute_stops_reminders_but_not_receipts, decisions_are_logged_with_replayable_facts,
     holds_preferences_consent_and_policy_feed_the_engine,

@@ -48,6 +48,10 @@ fn flash_text(flash: &str) -> &'static str {
         "terms_saved" => "The payment terms are saved; they apply to the next offer a debtor sees.",
         "policy_saved" => "The contact policy is saved; the compliance engine applies it from the next decision.",
         "admin_only" => "Only an admin changes rules: nothing was changed.",
+        "keys_admin_only" => "Only an admin manages API keys: nothing was changed.",
+        "key_made" => "The key is made. Copy it now: it is shown only this once.",
+        "key_revoked" => "The key is revoked: requests with it are refused from now on.",
+        "key_missing" => "There is no such active key in your agency: nothing was changed.",
         _ => "",
     }
 }
@@ -76,7 +80,10 @@ pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
             <a href="/agency/import">"Import"</a>
             <a href="/agency/reports">"Reports"</a>
             <a href="/agency/rules">"Rules"</a>
-            {(me.role == "admin").then(|| view! { <a href="/agency/audit">"Audit log"</a> })}
+            {(me.role == "admin").then(|| view! {
+                <a href="/agency/audit">"Audit log"</a>
+                <a href="/agency/api-keys">"API access"</a>
+            })}
         </nav>
         <p class="collector">{me.agency.clone()}" · "{me.name.clone()}" ("{me.role.replace('_', "-")}")"</p>
     }

@@ -1,39 +1,37 @@
 //! Settle's pages, rendered on the server and hydrated in the browser. Every page works
 //! with JavaScript off; hydration only adds conveniences.
 
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+// The `pub` modules hold `#[server]` functions, whose arguments become struct fields that
+// cannot carry docs; hence `allow(missing_docs)` on each of them.
 #[allow(missing_docs)]
 pub mod agency;
 mod agency_pages;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
+#[allow(missing_docs)]
+pub mod api_keys;
+mod api_keys_pages;
 #[allow(missing_docs)]
 pub mod console;
 mod console_pages;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
-#[allow(missing_docs)]
-pub mod inbox;
-mod inbox_pages;
-mod report_pages;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 mod dispute_pages;
-#[allow(missing_docs)]
-pub mod rules;
-mod rules_pages;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
-#[allow(missing_docs)]
-pub mod reports;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 #[allow(missing_docs)]
 pub mod disputes;
 mod home;
 pub mod i18n;
+#[allow(missing_docs)]
+pub mod inbox;
+mod inbox_pages;
 mod pages;
 #[allow(missing_docs)]
 pub mod pay;
 mod pay_pages;
-// `#[server]` turns each function's arguments into a struct whose fields cannot carry docs.
 #[allow(missing_docs)]
 pub mod portal;
+mod report_pages;
+#[allow(missing_docs)]
+pub mod reports;
+#[allow(missing_docs)]
+pub mod rules;
+mod rules_pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
@@ -149,6 +147,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agency/audit") view=console_pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/reports") view=report_pages::ReportsPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/rules") view=rules_pages::RulesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/api-keys") view=api_keys_pages::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox") view=inbox_pages::InboxListPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox/:id") view=inbox_pages::InboxMessagePage ssr=SsrMode::Async/>
                 </Routes>

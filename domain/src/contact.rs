@@ -202,12 +202,14 @@ impl PostalCode {
     pub fn parse(text: &str) -> Result<Self, ContactError> {
         let t = text.trim();
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        let ok = match t.len() {
-            5 => digits(t),
-            9 if digits(t) => return Ok(PostalCode(format!("{}-{}", &t[..5], &t[5..]))),
-            10 => digits(&t[..5]) && t.as_bytes()[5] == b'-' && digits(&t[6..]),
-            _ => false,
-        };
+        // Only ASCII may be cut by byte position below.
+        let ok = t.is_ascii()
+            && match t.len() {
+                5 => digits(t),
+                9 if digits(t) => return Ok(PostalCode(format!("{}-{}", &t[..5], &t[5..]))),
+                10 => digits(&t[..5]) && t.as_bytes()[5] == b'-' && digits(&t[6..]),
+                _ => false,
+            };
         if ok {
             Ok(PostalCode(t.to_string()))
         } else {
@@ -392,7 +394,15 @@ mod tests {
             "02134-1234"
         );
         assert_eq!(PostalCode::parse("02134-1234").unwrap().zip5(), "02134");
-        for bad in ["2134", "ABCDE", "02134-12", "02134 1234"] {
+        // Ten bytes that are not ten characters (found by the API fuzzer: it panicked).
+        for bad in [
+            "2134",
+            "ABCDE",
+            "02134-12",
+            "02134 1234",
+            "0213\u{84}1234",
+            "é2134",
+        ] {
             assert!(PostalCode::parse(bad).is_err(), "{bad}");
         }
     }

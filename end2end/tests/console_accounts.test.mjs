@@ -2,7 +2,8 @@
 // line, the error report downloadable), finds an account by name, reads its ledger and
 // timeline, adds a note and an adjustment (JavaScript on and off), reads the audit log and
 // the reports (SVG charts, CSV export);
-// a read-only user changes nothing even by posting directly, and cannot read the audit log.
+// an admin makes and revokes an API key (shown once);
+// a read-only user changes nothing even by posting directly, and cannot read the audit log or keys.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -258,5 +259,63 @@ test('an admin sets payment terms per creditor and a stricter contact policy; lo
   });
   assert.match(await tried.text(), /Only an admin changes rules: nothing was changed/);
   assert.match(server.sql(`SELECT policy FROM compliance_policies`)[0], /"texts_per_7_days":2/);
+  await reader.context().close();
+});
+
+test('an admin makes an API key (shown once), it opens the API, and revoking it shuts it; others cannot', async () => {
+  for (const js of [true, false]) {
+    const page = await consoleSignIn(browser, server, js, ADMIN);
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API access' }).click();
+    await page.waitForURL(/\/agency\/api-keys$/);
+    await axeCheck(browser, page, `API access (js ${js})`);
+    const name = `billing-${js ? 'js' : 'nojs'}`;
+    await page.getByLabel('Name (what uses it)').fill(name);
+    await page.getByLabel(/Read accounts and ledgers/).check();
+    await page.getByRole('button', { name: 'Make key' }).click();
+    await page.getByTestId('new-key').waitFor();
+    const key = (await page.getByTestId('new-key').locator('code.secret').textContent()).trim();
+    assert.match(key, /^stl_[A-Za-z0-9]{32}$/);
+    assert.match(await page.getByTestId('flash').textContent(), /shown only this once/);
+    await axeCheck(browser, page, `new API key (js ${js})`);
+    const row = page.getByTestId('api-keys').getByRole('row').filter({ hasText: name });
+    assert.match(await row.textContent(), /accounts:read.*never/);
+
+    // Shown once: the next view of the page no longer has it.
+    await page.reload();
+    await page.getByTestId('api-keys').waitFor();
+    assert.equal(await page.getByTestId('new-key').count(), 0);
+    assert.ok(!(await page.content()).includes(key));
+
+    const read = () => fetch(`${server.base}/api/v1/accounts?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal((await read()).status, 200);
+    const write = await fetch(`${server.base}/api/v1/accounts`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"accounts": []}',
+    });
+    assert.equal(write.status, 403);
+
+    await page.getByRole('button', { name: `Revoke the key ${name}` }).click();
+    await page.getByTestId('flash').filter({ hasText: 'revoked' }).waitFor();
+    assert.match(await page.getByTestId('api-keys').getByRole('row').filter({ hasText: name }).textContent(), /Revoked/);
+    assert.equal((await read()).status, 401);
+    await page.context().close();
+  }
+  assert.match(server.sql(`SELECT group_concat(action) FROM audit_log WHERE action LIKE 'api_key%'`)[0], /api_key_created.*api_key_revoked/);
+
+  // A read-only user sees no keys and cannot make one by posting directly.
+  const admin = await consoleSignIn(browser, server, true, ADMIN);
+  await admin.goto(`${server.base}/agency/api-keys`);
+  const makeUrl = await admin.locator('form').filter({ has: admin.locator('#key-name') }).getAttribute('action');
+  await admin.context().close();
+  const reader = await consoleSignIn(browser, server, false, READER);
+  assert.equal(await reader.getByRole('link', { name: 'API access' }).count(), 0);
+  await reader.goto(`${server.base}/agency/api-keys`);
+  assert.match(await reader.locator('main').textContent(), /Only an admin manages API keys/);
+  const keys = server.sql('SELECT COUNT(*) FROM api_keys')[0];
+  const tried = await reader.request.post(server.base + makeUrl, {
+    form: { name: 'sneaky', accounts_read: 'on', accounts_write: 'on', webhooks: 'on' },
+    headers: { Origin: server.base, Accept: 'text/html' },
+  });
+  assert.match(await tried.text(), /Only an admin manages API keys: nothing was changed/);
+  assert.equal(server.sql('SELECT COUNT(*) FROM api_keys')[0], keys);
   await reader.context().close();
 });

@@ -69,6 +69,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::console_cli::UsersCommand,
     },
+    /// Make, list and revoke keys for the agency API (`/api/v1`).
+    ApiKeys {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::console_cli::ApiKeysCommand,
+    },
     /// An account's interaction history (messages, decisions, postings, disputes, holds),
     /// oldest first, as JSON Lines.
     Timeline {

@@ -119,6 +119,105 @@ pub async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result
     Ok(())
 }
 
+/// Subcommands of `api-keys`.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeysCommand {
+    /// Makes a key and prints it once (only its hash is kept).
+    Add {
+        /// The agency whose data it reaches.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+        /// What the key is for ("billing system").
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: accounts:read, accounts:write, webhooks.
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+    },
+    /// Lists the agency's keys (prefix, scopes, last use; never the key).
+    List {
+        /// The agency.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+    },
+    /// Revokes a key at once.
+    Revoke {
+        /// The agency.
+        #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
+        agency: String,
+        /// The key's id (from `list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// Runs an `api-keys` subcommand.
+pub async fn api_keys(settings: &Settings, command: ApiKeysCommand) -> anyhow::Result<()> {
+    use accounts::api::Scope;
+    use secrecy::ExposeSecret;
+    let accounts = crate::open(settings).await?;
+    match command {
+        ApiKeysCommand::Add {
+            agency: slug,
+            name,
+            scopes,
+        } => {
+            let agency = agency(&accounts, &slug).await?;
+            let scopes = scopes
+                .iter()
+                .map(|s| s.trim().parse::<Scope>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let (key, secret) = accounts
+                .create_api_key(agency, &name, &scopes, None)
+                .await?;
+            eprintln!(
+                "key {} ({}) made; it is shown only now:",
+                key.id,
+                scopes_text(&key.scopes)
+            );
+            println!("{}", secret.expose_secret());
+        }
+        ApiKeysCommand::List { agency: slug } => {
+            let agency = agency(&accounts, &slug).await?;
+            for key in accounts.api_keys(agency).await? {
+                let state = match key.revoked_at {
+                    Some(t) => format!("revoked {}", t.format("%Y-%m-%d %H:%M")),
+                    None => "active".to_string(),
+                };
+                let used = key
+                    .last_used_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}\tlast used {}",
+                    key.id,
+                    key.prefix,
+                    key.name,
+                    scopes_text(&key.scopes),
+                    state,
+                    used
+                );
+            }
+        }
+        ApiKeysCommand::Revoke { agency: slug, id } => {
+            let agency = agency(&accounts, &slug).await?;
+            if !accounts.revoke_api_key(agency, id, None).await? {
+                bail!("agency `{slug}` has no active key {id}");
+            }
+            println!("key {id} revoked");
+        }
+    }
+    Ok(())
+}
+
+fn scopes_text(scopes: &[accounts::api::Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Subcommands of `holds`.
 #[derive(Debug, Subcommand)]
 pub enum HoldsCommand {

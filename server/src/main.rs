@@ -19,6 +19,7 @@ mod portal;
 mod serve;
 mod settings;
 mod telegram;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -62,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Disputes { command } => console_cli::run(&settings, command).await,
         Command::Holds { command } => console_cli::holds(&settings, command).await,
         Command::Users { command } => console_cli::users(&settings, command).await,
+        Command::ApiKeys { command } => console_cli::api_keys(&settings, command).await,
         Command::Timeline { account, agency } => {
             console_cli::timeline(&settings, &agency, &account).await
         }

@@ -151,6 +151,7 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     // Workers send Telegram reminders but never poll: one poller per bot (the server's),
     // or webhook mode for several processes.
     let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
+    crate::webhooks::spawn(&accounts, &settings);
     tokio::spawn(crate::messaging::run_worker(
         accounts.clone(),
         sms,

@@ -106,7 +106,7 @@ pub async fn router(
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
-        .merge(crate::api::router())
+        .merge(crate::api::router(accounts.clone()))
         .merge(crate::payments::stripe_router(accounts.clone(), settings)?)
         .merge(crate::messaging::twilio_router(accounts.clone(), settings))
         .merge(crate::telegram::webhook_router(bot, settings)))
@@ -220,6 +220,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let sms = crate::messaging::sms_gateway(&settings)?;
     tracing::info!(transport = sms.name(), "text messages");
     let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
+    crate::webhooks::spawn(&accounts, &settings);
     tokio::spawn(crate::messaging::run_worker(
         accounts.clone(),
         sms,

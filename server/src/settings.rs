@@ -76,6 +76,9 @@ pub struct Settings {
     pub stripe_api_url: String,
     /// Seconds between passes of the worker that charges due plan instalments.
     pub worker_interval_secs: u64,
+    /// Seconds between webhook sending passes; 0 sends none (a test server fed made-up
+    /// endpoint addresses).
+    pub webhook_interval_secs: u64,
     /// Seconds between messaging passes (a scheduling run, then sending the outbox).
     pub messaging_interval_secs: u64,
     /// Accounts decided per transaction in a scheduling run.
@@ -141,6 +144,7 @@ impl Default for Settings {
             stripe_webhook_secret: None,
             stripe_api_url: "https://api.stripe.com".to_string(),
             worker_interval_secs: 60,
+            webhook_interval_secs: 5,
             messaging_interval_secs: 60,
             run_batch: 5000,
             twilio_account_sid: None,
