@@ -20,6 +20,7 @@ pub mod portal;
 pub mod reports;
 pub mod telegram;
 pub mod timeline;
+pub mod totp;
 pub mod users;
 
 use std::sync::Arc;

@@ -86,8 +86,11 @@ impl AgencyUser {
 /// The outcome of a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignIn {
-    /// Email and password match.
+    /// Email and password match (and the code, for a user with two-step sign-in).
     Ok(AgencyUser),
+    /// The password is right; the user signs in with a code as well: send it to
+    /// [`Accounts::sign_in_code`] with this user id.
+    NeedsCode(i64),
     /// No such user, a wrong password, or a disabled user: the same answer for all three.
     Wrong,
     /// Too many wrong passwords: locked until then.
@@ -104,6 +107,7 @@ struct UserRow {
     password_hash: String,
     locked_until: Option<DateTime<Utc>>,
     disabled_at: Option<DateTime<Utc>>,
+    two_step: bool,
 }
 
 impl UserRow {
@@ -118,7 +122,8 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, agency_id, email, name, role, password_hash, locked_until, disabled_at";
+const COLUMNS: &str = "id, agency_id, email, name, role, password_hash, locked_until, disabled_at,
+                       totp_secret IS NOT NULL AS two_step";
 
 fn hash(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -233,27 +238,18 @@ impl Accounts {
             verify(password, None).await;
             return Ok(SignIn::Wrong);
         };
-        let counted: Option<i32> = with_db!(&self.db, pool => {
-            sqlx::query_scalar(
-                "UPDATE agency_users SET
-                     failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1
-                                          ELSE 1 END,
-                     locked_until = NULL
-                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
-                 RETURNING failed_logins",
-            )
-            .bind(row.id)
-            .bind(now)
-            .fetch_optional(pool)
-            .await?
-        });
-        let Some(tries) = counted else {
+        let Some(tries) = self.count_try(row.id, now).await? else {
             let until = row.locked_until.unwrap_or(now);
             return Ok(SignIn::Locked(until.max(now)));
         };
         let right = tries <= MAX_FAILURES
             && verify(password, Some(row.password_hash.clone())).await
             && row.disabled_at.is_none();
+        if right && row.two_step {
+            // The count is cleared only by the code: a known password gives no more
+            // guesses at the code than at the password.
+            return Ok(SignIn::NeedsCode(row.id));
+        }
         if right {
             with_db!(&self.db, pool => {
                 sqlx::query(
@@ -265,6 +261,48 @@ impl Accounts {
             });
             return Ok(SignIn::Ok(row.user()?));
         }
+        self.wrong_try(row.id, tries, now).await
+    }
+
+    /// Counts a sign-in try of user `id` (a password or a code) before it is checked;
+    /// `None` while the user is locked. A lock that has run out starts the count again.
+    pub(crate) async fn count_try(&self, id: i64, now: DateTime<Utc>) -> Result<Option<i32>> {
+        Ok(with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "UPDATE agency_users SET
+                     failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1
+                                          ELSE 1 END,
+                     locked_until = NULL
+                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
+                 RETURNING failed_logins",
+            )
+            .bind(id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// Until when user `id` is locked, if it is.
+    pub(crate) async fn locked_until(&self, id: i64) -> Result<Option<DateTime<Utc>>> {
+        Ok(with_db!(&self.db, pool => {
+            sqlx::query_scalar::<_, Option<DateTime<Utc>>>(
+                "SELECT locked_until FROM agency_users WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .flatten()
+        }))
+    }
+
+    /// The answer to wrong try number `tries`: wrong, or locked from the fifth.
+    pub(crate) async fn wrong_try(
+        &self,
+        id: i64,
+        tries: i32,
+        now: DateTime<Utc>,
+    ) -> Result<SignIn> {
         if tries < MAX_FAILURES {
             return Ok(SignIn::Wrong);
         }
@@ -275,7 +313,7 @@ impl Accounts {
                  WHERE id = $2 AND locked_until IS NULL",
             )
             .bind(until)
-            .bind(row.id)
+            .bind(id)
             .execute(pool)
             .await?;
         });

@@ -161,6 +161,8 @@ storage_suite!(
     api_keys_are_hashed_scoped_and_revocable,
     api_placements_are_checked_like_file_rows,
     events_fan_out_to_webhooks_and_retry_until_delivered,
+    two_step_sign_in_takes_each_code_once_and_shares_the_lock,
+    cadence_changes_from_the_console_are_checked_and_audited,
 );
 
 #[path = "storage/api.rs"]
@@ -177,6 +179,8 @@ mod messaging;
 mod payments;
 #[path = "storage/portal.rs"]
 mod portal;
+#[path = "storage/settings.rs"]
+mod settings;
 #[path = "storage/telegram.rs"]
 mod telegram;
 use api::{
@@ -218,6 +222,10 @@ use portal::{
     links_expire_can_be_revoked_and_cannot_be_forged,
     the_first_notice_delivery_fixes_the_validation_period,
 };
+use settings::{
+    cadence_changes_from_the_console_are_checked_and_audited,
+    two_step_sign_in_takes_each_code_once_and_shares_the_lock,
+};
 use telegram::telegram_links_bind_once_and_a_blocked_chat_hands_reminders_back;
 
 const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance,time_zone,language,sms_consent";
@@ -246,6 +254,25 @@ async fn import(
 
 async fn agency(acc: &Accounts) -> AgencyId {
     acc.ensure_agency("acme", "Acme Recovery").await.unwrap().id
+}
+
+/// A console user of `agency` named after `email`, whose password is
+/// `a long password for <email>`.
+async fn user(
+    acc: &Accounts,
+    agency: AgencyId,
+    email: &str,
+    role: accounts::users::Role,
+) -> accounts::users::AgencyUser {
+    acc.create_user(
+        agency,
+        email,
+        &format!("User {email}"),
+        role,
+        &format!("a long password for {email}"),
+    )
+    .await
+    .unwrap()
 }
 
 async fn one_account(acc: &Accounts, agency: AgencyId, r: &str) -> AccountId {

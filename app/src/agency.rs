@@ -287,6 +287,12 @@ pub async fn agency_sign_in(email: String, password: String) -> Result<(), Serve
                 .map_err(unavailable)?;
             leptos_axum::redirect("/agency/disputes");
         }
+        SignIn::NeedsCode(id) => {
+            s.insert(crate::security::imp::PENDING, (id, chrono::Utc::now()))
+                .await
+                .map_err(unavailable)?;
+            leptos_axum::redirect("/agency/sign-in/code");
+        }
         SignIn::Wrong => {
             imp::set_flash(&s, "wrong").await?;
             leptos_axum::redirect("/agency/sign-in");

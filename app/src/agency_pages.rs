@@ -52,6 +52,13 @@ fn flash_text(flash: &str) -> &'static str {
         "key_made" => "The key is made. Copy it now: it is shown only this once.",
         "key_revoked" => "The key is revoked: requests with it are refused from now on.",
         "key_missing" => "There is no such active key in your agency: nothing was changed.",
+        "cadence_saved" => "The cadence is saved; each account's next reminder follows it.",
+        "template_saved" => "The texts are saved; the next message of that kind uses them.",
+        "code_wrong" => "That code is not right. Enter the code your app shows now.",
+        "code_expired" => "The sign-in took too long. Enter your email and password again.",
+        "code_no_setup" => "Start the setup again: nothing was changed.",
+        "two_step_on" => "Two-step sign-in is on. From now on, signing in asks for a code from your app.",
+        "two_step_off" => "Two-step sign-in is off: your password alone signs you in.",
         _ => "",
     }
 }
@@ -80,6 +87,8 @@ pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
             <a href="/agency/import">"Import"</a>
             <a href="/agency/reports">"Reports"</a>
             <a href="/agency/rules">"Rules"</a>
+            <a href="/agency/reminders">"Reminders"</a>
+            <a href="/agency/security">"Security"</a>
             {(me.role == "admin").then(|| view! {
                 <a href="/agency/audit">"Audit log"</a>
                 <a href="/agency/api-keys">"API access"</a>

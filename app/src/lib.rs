@@ -26,12 +26,18 @@ pub mod pay;
 mod pay_pages;
 #[allow(missing_docs)]
 pub mod portal;
+#[allow(missing_docs)]
+pub mod reminders;
+mod reminders_pages;
 mod report_pages;
 #[allow(missing_docs)]
 pub mod reports;
 #[allow(missing_docs)]
 pub mod rules;
 mod rules_pages;
+#[allow(missing_docs)]
+pub mod security;
+mod security_pages;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
@@ -138,6 +144,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/disputes/:id") view=dispute_pages::DisputePage ssr=SsrMode::Async/>
                     <Route path=path!("/genuine") view=pages::GenuinePage/>
                     <Route path=path!("/agency/sign-in") view=agency_pages::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/sign-in/code") view=security_pages::SignInCodePage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/security") view=security_pages::SecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/disputes") view=agency_pages::QueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/disputes/:id") view=agency_pages::ConsoleDisputePage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/accounts") view=console_pages::AccountsPage ssr=SsrMode::Async/>
@@ -147,6 +155,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agency/audit") view=console_pages::AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/reports") view=report_pages::ReportsPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/rules") view=rules_pages::RulesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/agency/reminders") view=reminders_pages::RemindersPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/api-keys") view=api_keys_pages::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox") view=inbox_pages::InboxListPage ssr=SsrMode::Async/>
                     <Route path=path!("/agency/inbox/:id") view=inbox_pages::InboxMessagePage ssr=SsrMode::Async/>

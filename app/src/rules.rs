@@ -72,7 +72,7 @@ pub struct RulesData {
 }
 
 #[cfg(feature = "ssr")]
-mod imp {
+pub(crate) mod imp {
     use domain::compliance::Policy;
     use domain::payment::PaymentTerms;
 

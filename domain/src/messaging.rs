@@ -237,6 +237,14 @@ pub enum MessagingError {
         /// The template's language.
         language: &'static str,
     },
+    /// A template is longer than [`MAX_TEMPLATE_CHARS`].
+    #[error("template {kind}/{language}: longer than {max} characters", max = MAX_TEMPLATE_CHARS)]
+    TooLong {
+        /// The template's kind.
+        kind: &'static str,
+        /// The template's language.
+        language: &'static str,
+    },
     /// The cadence makes no sense.
     #[error("cadence: {0}")]
     Cadence(String),
@@ -358,8 +366,21 @@ impl Default for Cadence {
     }
 }
 
+/// The longest template accepted: three SMS segments of Unicode text, leaving room for
+/// the required notices the engine appends.
+pub const MAX_TEMPLATE_CHARS: usize = 320;
+/// The most steps a cadence may list (later reminders repeat without being listed).
+pub const MAX_STEPS: usize = 20;
+/// The latest day a step may fall on.
+pub const MAX_STEP_DAY: u32 = 3650;
+
+/// True for the kinds a cadence step may send: the others answer an event or a reply.
+pub fn schedulable(kind: MessageKind) -> bool {
+    matches!(kind, MessageKind::ValidationLink | MessageKind::Reminder)
+}
+
 /// Kinds whose message is useless without a link.
-fn needs_link(kind: MessageKind) -> bool {
+pub fn needs_link(kind: MessageKind) -> bool {
     !matches!(
         kind,
         MessageKind::OptOutConfirmation
@@ -371,6 +392,27 @@ fn needs_link(kind: MessageKind) -> bool {
 impl Cadence {
     /// Checks the steps and every template; returns the cadence when usable.
     pub fn validate(self) -> Result<Cadence, MessagingError> {
+        if self.steps.len() > MAX_STEPS {
+            return Err(MessagingError::Cadence(format!(
+                "at most {MAX_STEPS} steps (later reminders repeat on their own)"
+            )));
+        }
+        if let Some(step) = self.steps.iter().find(|s| !schedulable(s.kind)) {
+            return Err(MessagingError::Cadence(format!(
+                "a step may send the validation link or a reminder, not {}",
+                step.kind.as_str()
+            )));
+        }
+        if self.steps.iter().any(|s| s.day > MAX_STEP_DAY) {
+            return Err(MessagingError::Cadence(format!(
+                "a step's day must be at most {MAX_STEP_DAY}"
+            )));
+        }
+        if self.help_contact.trim().is_empty() || self.help_contact.chars().count() > 100 {
+            return Err(MessagingError::Cadence(
+                "the help contact must be 1 to 100 characters".into(),
+            ));
+        }
         if self.steps.windows(2).any(|w| w[0].day >= w[1].day) {
             return Err(MessagingError::Cadence(
                 "steps must be in strictly increasing day order".into(),
@@ -394,6 +436,12 @@ impl Cadence {
                     telegram: "",
                 };
                 let kind_name = kind.as_str();
+                if text.chars().count() > MAX_TEMPLATE_CHARS {
+                    return Err(MessagingError::TooLong {
+                        kind: kind_name,
+                        language: language.tag(),
+                    });
+                }
                 let rendered = render(text, &probe).map_err(|variable| {
                     if variable == "unclosed `{`" {
                         MessagingError::Unclosed {
@@ -520,6 +568,49 @@ mod tests {
                 want_link_error,
                 "{err}"
             );
+        }
+    }
+
+    #[test]
+    fn steps_send_only_reminders_and_texts_stay_short() {
+        let with_step = |kind, day| Cadence {
+            steps: vec![CadenceStep { day, kind }],
+            ..Cadence::default()
+        };
+        assert!(with_step(MessageKind::Reminder, 5).validate().is_ok());
+        assert!(with_step(MessageKind::Help, 5).validate().is_err());
+        assert!(with_step(MessageKind::PaymentReceipt, 5)
+            .validate()
+            .is_err());
+        assert!(with_step(MessageKind::Reminder, MAX_STEP_DAY + 1)
+            .validate()
+            .is_err());
+        let many = Cadence {
+            steps: (0..=MAX_STEPS as u32)
+                .map(|day| CadenceStep {
+                    day,
+                    kind: MessageKind::Reminder,
+                })
+                .collect(),
+            ..Cadence::default()
+        };
+        assert!(many.validate().is_err());
+        let no_help = Cadence {
+            help_contact: " ".into(),
+            ..Cadence::default()
+        };
+        assert!(no_help.validate().is_err());
+        for (len, ok) in [(MAX_TEMPLATE_CHARS, true), (MAX_TEMPLATE_CHARS + 1, false)] {
+            let mut c = Cadence::default();
+            let text = format!("{}{{link}}", "é".repeat(len - 6));
+            c.templates
+                .insert(MessageKind::Reminder, [("es".to_string(), text)].into());
+            assert_eq!(c.validate().is_ok(), ok, "{len}");
+        }
+        for kind in MessageKind::ALL {
+            for language in [Language::En, Language::Es] {
+                assert!(kind.default_template(language).chars().count() <= MAX_TEMPLATE_CHARS);
+            }
         }
     }
 

@@ -81,6 +81,13 @@ pub enum UsersCommand {
         #[arg(long, default_value = "agent")]
         role: String,
     },
+    /// Turns a user's two-step sign-in off (for a lost phone); the user sets it up again
+    /// after signing in with the password.
+    ResetTwoStep {
+        /// The user's sign-in email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs a `users` subcommand.
@@ -114,6 +121,12 @@ pub async fn users(settings: &Settings, command: UsersCommand) -> anyhow::Result
                 user.email,
                 role.as_str()
             );
+        }
+        UsersCommand::ResetTwoStep { email } => {
+            if !accounts.reset_two_step(&email).await? {
+                anyhow::bail!("no user {email} with two-step sign-in on");
+            }
+            println!("two-step sign-in is off for {email}");
         }
     }
     Ok(())

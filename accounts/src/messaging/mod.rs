@@ -23,6 +23,7 @@ use domain::{AccountId, Actor, AgencyId};
 use crate::compliance::AccountFacts;
 use crate::db::with_db;
 use crate::portal::LinkToken;
+use crate::users::AgencyUser;
 use crate::{Accounts, Error, Result};
 
 pub use demo::{DemoChat, DemoSms};
@@ -642,6 +643,30 @@ pub(crate) fn draft(
     Ok(Drafted { decision, writes })
 }
 
+/// A cadence in words for the audit log: steps, repeats, notice, help, and the agency's
+/// own texts.
+fn describe_cadence(c: &Cadence) -> String {
+    let steps: Vec<String> = c
+        .steps
+        .iter()
+        .map(|s| format!("day {} {}", s.day, s.kind.as_str()))
+        .collect();
+    let mut out = format!(
+        "steps: {}; repeat every: {}; instalment notice: {} days; help: {}",
+        steps.join(", "),
+        c.repeat_every_days
+            .map_or_else(|| "never".to_string(), |d| format!("{d} days")),
+        c.instalment_notice_days,
+        c.help_contact
+    );
+    for (kind, texts) in &c.templates {
+        for (language, text) in texts {
+            out.push_str(&format!("; {}/{language}: {text}", kind.as_str()));
+        }
+    }
+    out
+}
+
 impl Accounts {
     /// The agency's cadence and texts (the defaults unless it saved its own).
     pub async fn cadence(&self, agency: AgencyId) -> Result<Cadence> {
@@ -659,12 +684,31 @@ impl Accounts {
 
     /// Saves an agency's cadence and texts after checking them.
     pub async fn set_cadence(&self, agency: AgencyId, cadence: Cadence, by: &Actor) -> Result<()> {
+        self.store_cadence(agency, cadence, by, None).await
+    }
+
+    /// Saves the cadence and texts of `user`'s agency after checking them, audited in the
+    /// same transaction with what they now say.
+    pub async fn save_cadence(&self, user: &AgencyUser, cadence: Cadence) -> Result<()> {
+        let detail = describe_cadence(&cadence);
+        self.store_cadence(user.agency, cadence, &user.actor(), Some((user, detail)))
+            .await
+    }
+
+    async fn store_cadence(
+        &self,
+        agency: AgencyId,
+        cadence: Cadence,
+        by: &Actor,
+        audit: Option<(&AgencyUser, String)>,
+    ) -> Result<()> {
         let cadence = cadence
             .validate()
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let json = serde_json::to_string(&cadence).map_err(|e| Error::Corrupt(e.to_string()))?;
         let now = self.clock.now();
         with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO messaging_settings (agency_id, cadence, updated_by, updated_at)
                  VALUES ($1, $2, $3, $4)
@@ -675,8 +719,20 @@ impl Accounts {
             .bind(&json)
             .bind(by.to_string())
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            if let Some((user, detail)) = &audit {
+                sqlx::query(crate::console::AUDIT_SQL)
+                    .bind(agency.0)
+                    .bind(user.id)
+                    .bind("cadence")
+                    .bind(None::<i64>)
+                    .bind(detail)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
