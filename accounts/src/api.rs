@@ -13,7 +13,6 @@ use rand::distr::{Alphanumeric, SampleString};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 
-use crate::console::AUDIT_SQL;
 use crate::db::with_db;
 use crate::error::{Error, Result};
 use crate::import::{ImportReport, RowError, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
@@ -295,8 +294,8 @@ fn short_name(name: &str, what: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
-/// The delay before attempt `attempts + 1`: 30 s doubling, at most 6 hours (ten attempts
-/// span about eight hours).
+/// The delay after failed attempt `attempts` (1 for the first): 60 s, doubling each time,
+/// at most 6 hours; the ten attempts span about eight and a half hours.
 pub fn retry_delay(attempts: i32) -> Duration {
     let secs = 30i64 << attempts.clamp(0, 20);
     Duration::seconds(secs.min(6 * 3600))
@@ -403,15 +402,15 @@ impl Accounts {
             .fetch_one(&mut *tx)
             .await?;
             if let Some(user) = by {
-                sqlx::query(AUDIT_SQL)
-                    .bind(agency.0)
-                    .bind(user.id)
-                    .bind("api_key_created")
-                    .bind(None::<i64>)
-                    .bind(format!("key {id} “{name}” ({prefix}…): {}", join(&scopes)))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    agency.0,
+                    user.id,
+                    "api_key_created",
+                    None::<i64>,
+                    format!("key {id} “{name}” ({prefix}…): {}", join(&scopes)),
+                    now
+                );
             }
             tx.commit().await?;
             id
@@ -465,15 +464,15 @@ impl Accounts {
             .await?
             .rows_affected();
             if let (1, Some(user)) = (done, by) {
-                sqlx::query(AUDIT_SQL)
-                    .bind(agency.0)
-                    .bind(user.id)
-                    .bind("api_key_revoked")
-                    .bind(None::<i64>)
-                    .bind(format!("key {id}"))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    agency.0,
+                    user.id,
+                    "api_key_revoked",
+                    None::<i64>,
+                    format!("key {id}"),
+                    now
+                );
             }
             tx.commit().await?;
             done
@@ -674,7 +673,9 @@ impl Accounts {
     }
 
     /// Records how attempt `attempt` of a delivery went: a 2xx ends it; anything else
-    /// schedules the next try, or gives up after [`MAX_ATTEMPTS`].
+    /// schedules the next try, or gives up after [`MAX_ATTEMPTS`]. The result of an attempt
+    /// whose lease ran out (the delivery was claimed again since) is not recorded, so it
+    /// cannot overwrite the newer attempt's.
     pub async fn finish_webhook_attempt(
         &self,
         delivery: i64,
@@ -689,11 +690,12 @@ impl Accounts {
             if ok {
                 sqlx::query(
                     "UPDATE webhook_deliveries SET delivered_at = $1, last_status = $2, last_error = NULL
-                     WHERE id = $3",
+                     WHERE id = $3 AND attempts = $4 AND delivered_at IS NULL AND failed_at IS NULL",
                 )
                 .bind(now)
                 .bind(status)
                 .bind(delivery)
+                .bind(attempt)
                 .execute(pool)
                 .await?;
             } else {
@@ -701,13 +703,14 @@ impl Accounts {
                 sqlx::query(
                     "UPDATE webhook_deliveries SET next_attempt_at = $1, failed_at = $2,
                          last_status = $3, last_error = $4
-                     WHERE id = $5",
+                     WHERE id = $5 AND attempts = $6 AND delivered_at IS NULL AND failed_at IS NULL",
                 )
                 .bind(now + retry_delay(attempt))
                 .bind(give_up.then_some(now))
                 .bind(status)
                 .bind(error.map(|e| e.chars().take(500).collect::<String>()))
                 .bind(delivery)
+                .bind(attempt)
                 .execute(pool)
                 .await?;
             }

@@ -250,6 +250,8 @@ pub(crate) fn in_list(engine: crate::Engine) -> &'static str {
 pub(crate) struct AccountFacts {
     /// The agency collecting it.
     pub agency: AgencyId,
+    /// The creditor it is collected for (whose cadence it follows).
+    pub creditor: String,
     /// The debtor's first name (for templates).
     pub first_name: String,
     /// The debtor's phone.
@@ -601,6 +603,7 @@ impl Accounts {
             i64,
             i64,
             String,
+            String,
             Option<String>,
             String,
             String,
@@ -611,8 +614,8 @@ impl Accounts {
         type EventCols = (i64, DateTime<Utc>, String, String, String);
         let (accounts, prefs, holds, disputes, consents, recent, older, chats) = with_db!(&self.db, pool => {
             let accounts: Vec<AccountCols> = sqlx::query_as(&format!(
-                "SELECT id, agency_id, first_name, phone, state, postal_code, time_zone, language,
-                        sms_consent
+                "SELECT id, agency_id, creditor, first_name, phone, state, postal_code, time_zone,
+                        language, sms_consent
                  FROM accounts WHERE id IN {set}"
             ))
             .bind(&list)
@@ -692,7 +695,9 @@ impl Accounts {
         });
         let chats: HashMap<i64, i64> = chats.into_iter().collect();
         let mut out: HashMap<i64, AccountFacts> = HashMap::with_capacity(accounts.len());
-        for (id, agency, first_name, phone, state, postal, tz, language, sms_consent) in accounts {
+        for (id, agency, creditor, first_name, phone, state, postal, tz, language, sms_consent) in
+            accounts
+        {
             let mut consented = ChannelSet::EMPTY;
             if sms_consent {
                 consented.insert(Channel::Sms);
@@ -702,6 +707,7 @@ impl Accounts {
                 id,
                 AccountFacts {
                     agency: AgencyId(agency),
+                    creditor,
                     first_name,
                     language: language.parse().map_err(corrupt)?,
                     consumer: ConsumerFacts {

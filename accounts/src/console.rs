@@ -96,6 +96,24 @@ pub(crate) const AUDIT_SQL: &str =
     "INSERT INTO audit_log (agency_id, user_id, action, account_id, detail, at)
                          VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// Writes an audit entry in the open transaction `$tx` (either engine), so the entry
+/// commits or rolls back with the change it describes: agency id, user id, action, account
+/// id (or `None::<i64>`), detail, time.
+macro_rules! audit_in {
+    ($tx:expr, $agency:expr, $user:expr, $action:expr, $account:expr, $detail:expr, $now:expr) => {
+        sqlx::query($crate::console::AUDIT_SQL)
+            .bind($agency)
+            .bind($user)
+            .bind($action)
+            .bind($account)
+            .bind($detail)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+pub(crate) use audit_in;
+
 /// A required free text: trimmed, not empty, not too long.
 fn required_text(text: &str, what: &str) -> Result<String> {
     let text = text.trim();
@@ -258,15 +276,15 @@ impl Accounts {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(AUDIT_SQL)
-                .bind(user.agency.0)
-                .bind(user.id)
-                .bind("note")
-                .bind(account.0)
-                .bind(&body)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::console::audit_in!(
+                tx,
+                user.agency.0,
+                user.id,
+                "note",
+                account.0,
+                &body,
+                now
+            );
             tx.commit().await?;
         });
         Ok(())
@@ -334,15 +352,15 @@ impl Accounts {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(AUDIT_SQL)
-                .bind(user.agency.0)
-                .bind(user.id)
-                .bind("import")
-                .bind(None::<i64>)
-                .bind(&detail)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::console::audit_in!(
+                tx,
+                user.agency.0,
+                user.id,
+                "import",
+                None::<i64>,
+                &detail,
+                now
+            );
             tx.commit().await?;
         });
         Ok(report)

@@ -114,15 +114,15 @@ impl Accounts {
             .fetch_optional(&mut *tx)
             .await?;
             if let (Some(posted), Some((user, action, detail))) = (id, audit) {
-                sqlx::query(crate::console::AUDIT_SQL)
-                    .bind(user.agency.0)
-                    .bind(user.id)
-                    .bind(action)
-                    .bind(account.0)
-                    .bind(format!("{detail} (posting {posted})"))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    user.agency.0,
+                    user.id,
+                    action,
+                    account.0,
+                    format!("{detail} (posting {posted})"),
+                    now
+                );
             }
             tx.commit().await?;
             id

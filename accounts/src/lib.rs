@@ -15,6 +15,7 @@ mod error;
 pub mod import;
 mod ledger;
 pub mod messaging;
+pub mod metrics;
 pub mod payments;
 pub mod portal;
 pub mod reports;

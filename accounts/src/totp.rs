@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use totp_rs::{Secret, Totp};
 
-use crate::console::AUDIT_SQL;
 use crate::db::with_db;
 use crate::error::{Error, Result};
 use crate::users::{AgencyUser, SignIn};
@@ -120,15 +119,15 @@ impl Accounts {
             .await?
             .rows_affected();
             if done == 1 {
-                sqlx::query(AUDIT_SQL)
-                    .bind(user.agency.0)
-                    .bind(user.id)
-                    .bind("two_step_on")
-                    .bind(None::<i64>)
-                    .bind(&user.email)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    user.agency.0,
+                    user.id,
+                    "two_step_on",
+                    None::<i64>,
+                    &user.email,
+                    now
+                );
             }
             tx.commit().await?;
             done == 1
@@ -137,18 +136,26 @@ impl Accounts {
 
     /// Turns two-step sign-in off for `user` when `code` is a current code not used
     /// before (audited in the same transaction); false, and nothing changed, otherwise.
+    /// Each try counts as a sign-in try: someone holding a stolen session cannot guess
+    /// codes here without locking the user.
     pub async fn disable_two_step(&self, user: &AgencyUser, code: &str) -> Result<bool> {
         let Some(secret) = self.totp_secret(user.id).await? else {
             return Ok(false);
         };
         let now = self.clock.now();
-        let Some(step) = step_of(&secret, code, now) else {
+        let Some(tries) = self.count_try(user.id, now).await? else {
             return Ok(false);
         };
-        Ok(with_db!(&self.db, pool => {
+        let step = step_of(&secret, code, now).filter(|_| tries <= crate::users::MAX_FAILURES);
+        let Some(step) = step else {
+            self.wrong_try(user.id, tries, now).await?;
+            return Ok(false);
+        };
+        let done = with_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(
-                "UPDATE agency_users SET totp_secret = NULL, totp_last_step = NULL
+                "UPDATE agency_users SET totp_secret = NULL, totp_last_step = NULL,
+                     failed_logins = 0
                  WHERE id = $1 AND totp_secret = $2 AND totp_last_step < $3",
             )
             .bind(user.id)
@@ -158,36 +165,57 @@ impl Accounts {
             .await?
             .rows_affected();
             if done == 1 {
-                sqlx::query(AUDIT_SQL)
-                    .bind(user.agency.0)
-                    .bind(user.id)
-                    .bind("two_step_off")
-                    .bind(None::<i64>)
-                    .bind(&user.email)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    user.agency.0,
+                    user.id,
+                    "two_step_off",
+                    None::<i64>,
+                    &user.email,
+                    now
+                );
             }
             tx.commit().await?;
             done == 1
-        }))
+        });
+        if !done {
+            // A code already used: a wrong try like any other.
+            self.wrong_try(user.id, tries, now).await?;
+        }
+        Ok(done)
     }
 
     /// Turns two-step sign-in off for the user with `email` (the command line's answer to a
     /// lost phone); false when there is no such user or it was off.
+    /// The audit log names the user as the one it was done to, "by the command line".
     pub async fn reset_two_step(&self, email: &str) -> Result<bool> {
         let email = email.trim().to_ascii_lowercase();
+        let now = self.clock.now();
         let done = with_db!(&self.db, pool => {
-            sqlx::query(
+            let mut tx = pool.begin().await?;
+            let reset: Option<(i64, i64)> = sqlx::query_as(
                 "UPDATE agency_users SET totp_secret = NULL, totp_last_step = NULL
-                 WHERE email = $1 AND totp_secret IS NOT NULL",
+                 WHERE email = $1 AND totp_secret IS NOT NULL
+                 RETURNING id, agency_id",
             )
             .bind(&email)
-            .execute(pool)
-            .await?
-            .rows_affected()
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((id, agency)) = reset {
+                crate::console::audit_in!(
+                    tx,
+                    agency,
+                    id,
+                    "two_step_reset",
+                    None::<i64>,
+                    format!("{email}, by the command line"),
+                    now
+                );
+            }
+            tx.commit().await?;
+            reset.is_some()
         });
-        Ok(done == 1)
+        Ok(done)
     }
 
     /// The second step of a sign-in whose password was right ([`SignIn::NeedsCode`]):

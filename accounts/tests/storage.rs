@@ -163,6 +163,7 @@ storage_suite!(
     events_fan_out_to_webhooks_and_retry_until_delivered,
     two_step_sign_in_takes_each_code_once_and_shares_the_lock,
     cadence_changes_from_the_console_are_checked_and_audited,
+    a_creditor_with_its_own_cadence_gets_its_own_steps_and_texts,
 );
 
 #[path = "storage/api.rs"]
@@ -223,6 +224,7 @@ use portal::{
     the_first_notice_delivery_fixes_the_validation_period,
 };
 use settings::{
+    a_creditor_with_its_own_cadence_gets_its_own_steps_and_texts,
     cadence_changes_from_the_console_are_checked_and_audited,
     two_step_sign_in_takes_each_code_once_and_shares_the_lock,
 };

@@ -54,6 +54,8 @@ fn flash_text(flash: &str) -> &'static str {
         "key_missing" => "There is no such active key in your agency: nothing was changed.",
         "cadence_saved" => "The cadence is saved; each account's next reminder follows it.",
         "template_saved" => "The texts are saved; the next message of that kind uses them.",
+        "cadence_dropped" => "This creditor follows the agency's reminders again.",
+        "cadence_not_own" => "This creditor already follows the agency's reminders: nothing was changed.",
         "code_wrong" => "That code is not right. Enter the code your app shows now.",
         "code_expired" => "The sign-in took too long. Enter your email and password again.",
         "code_no_setup" => "Start the setup again: nothing was changed.",

@@ -38,8 +38,8 @@ pub struct HookRow {
     pub removed: Option<String>,
 }
 
-/// The API access page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The API access page (no `Debug`: it may carry a key just made).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiAccessData {
     /// The user's header line.
     pub me: Me,

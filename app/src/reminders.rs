@@ -1,7 +1,8 @@
 //! The console's reminder settings (server functions under `/agency/api`; admins change
-//! them): the agency's cadence (which message goes out how many days after placement, how
-//! often after that, how early an instalment is announced, the help contact) and the text
-//! of every message in English and Spanish.
+//! them): the cadence (which message goes out how many days after placement, how often
+//! after that, how early an instalment is announced, the help contact) and the text of
+//! every message in English and Spanish, for the agency and for any creditor that wants its
+//! own.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,12 @@ pub struct RemindersData {
     pub me: Me,
     /// Only an admin changes them.
     pub can_edit: bool,
+    /// Every creditor of the agency and whether it has its own settings.
+    pub creditors: Vec<(String, bool)>,
+    /// Whose settings are shown: a creditor, or `""` for the agency's.
+    pub creditor: String,
+    /// The creditor shown has its own settings (always true for the agency).
+    pub own: bool,
     /// The steps: day after placement and kind (`validation_link` or `reminder`).
     pub steps: Vec<(u32, String)>,
     /// Days between reminders after the last step (`None`: no more).
@@ -81,6 +88,58 @@ mod imp {
     use domain::messaging::{Cadence, CadenceStep, MessageKind};
     use domain::Language;
 
+    /// The agency's creditors (by their accounts, terms or cadences) and whether each has
+    /// its own cadence.
+    pub async fn creditors(
+        accounts: &accounts::Accounts,
+        agency: domain::AgencyId,
+    ) -> accounts::Result<Vec<(String, bool)>> {
+        let own: std::collections::BTreeSet<String> = accounts
+            .creditor_cadences(agency)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        let mut all: std::collections::BTreeSet<String> = accounts
+            .creditor_terms(agency)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .filter(|c| !c.is_empty())
+            .collect();
+        all.extend(own.iter().cloned());
+        Ok(all
+            .into_iter()
+            .map(|c| (c.clone(), own.contains(&c)))
+            .collect())
+    }
+
+    /// True for the agency (`""`) and each of its creditors.
+    pub async fn listed(
+        accounts: &accounts::Accounts,
+        agency: domain::AgencyId,
+        creditor: &str,
+    ) -> Result<bool, leptos::prelude::ServerFnError> {
+        Ok(creditor.is_empty()
+            || creditors(accounts, agency)
+                .await
+                .map_err(crate::portal::imp::unavailable)?
+                .iter()
+                .any(|(c, _)| c == creditor))
+    }
+
+    /// The page of `creditor`'s settings (the agency's when empty).
+    pub fn page(creditor: &str) -> String {
+        if creditor.is_empty() {
+            "/agency/reminders".into()
+        } else {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("creditor", creditor)
+                .finish();
+            format!("/agency/reminders?{query}")
+        }
+    }
+
     pub fn kind(name: &str) -> Option<MessageKind> {
         MessageKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
@@ -122,18 +181,32 @@ mod imp {
     }
 }
 
-/// The agency's cadence and texts.
+/// The cadence and texts of `creditor` (the agency's when empty or not one of its
+/// creditors).
 #[server(prefix = "/agency/api")]
-pub async fn reminders_view() -> Result<Option<RemindersData>, ServerFnError> {
+pub async fn reminders_view(creditor: String) -> Result<Option<RemindersData>, ServerFnError> {
     use crate::agency::imp as console;
     use crate::portal::imp::unavailable;
     let Some((accounts, s, user)) = console::user().await? else {
         return Ok(None);
     };
-    let cadence = accounts.cadence(user.agency).await.map_err(unavailable)?;
+    let creditors = imp::creditors(&accounts, user.agency)
+        .await
+        .map_err(unavailable)?;
+    let (creditor, own) = match creditors.iter().find(|(c, _)| *c == creditor.trim()) {
+        Some((c, own)) => (c.clone(), *own),
+        None => (String::new(), true),
+    };
+    let cadence = accounts
+        .cadence_for(user.agency, &creditor)
+        .await
+        .map_err(unavailable)?;
     Ok(Some(RemindersData {
         me: console::me(&accounts, &user).await?,
         can_edit: user.role == accounts::users::Role::Admin,
+        creditors,
+        creditor,
+        own,
         steps: cadence
             .steps
             .iter()
@@ -147,10 +220,35 @@ pub async fn reminders_view() -> Result<Option<RemindersData>, ServerFnError> {
     }))
 }
 
-/// Saves the cadence (admins only), keeping the texts; anything unusable changes nothing
-/// and says why. A row without a day is removed.
+/// Makes a creditor follow the agency's cadence and texts again (admins only).
+#[server(prefix = "/agency/api")]
+pub async fn use_agency_cadence(creditor: String) -> Result<(), ServerFnError> {
+    use crate::agency::imp as console;
+    use crate::portal::imp::unavailable;
+    let Some((accounts, s, user)) = console::user().await? else {
+        return Ok(());
+    };
+    let flash = if user.role != accounts::users::Role::Admin {
+        "admin_only"
+    } else if accounts
+        .drop_creditor_cadence(&user, creditor.trim())
+        .await
+        .map_err(unavailable)?
+    {
+        "cadence_dropped"
+    } else {
+        "cadence_not_own"
+    };
+    console::set_flash(&s, flash).await?;
+    leptos_axum::redirect(&imp::page(creditor.trim()));
+    Ok(())
+}
+
+/// Saves the cadence of the agency or of one creditor (admins only), keeping the texts;
+/// anything unusable changes nothing and says why. A row without a day is removed.
 #[server(prefix = "/agency/api")]
 pub async fn save_cadence(
+    creditor: String,
     day: Vec<String>,
     step_kind: Vec<String>,
     repeat_every_days: String,
@@ -162,10 +260,17 @@ pub async fn save_cadence(
     let Some((accounts, s, user)) = console::user().await? else {
         return Ok(());
     };
+    let creditor = creditor.trim().to_string();
+    let listed = imp::listed(&accounts, user.agency, &creditor).await?;
     let flash = if user.role != accounts::users::Role::Admin {
         "admin_only".to_string()
+    } else if !listed {
+        "error:Nothing changed: there is no such creditor.".to_string()
     } else {
-        let current = accounts.cadence(user.agency).await.map_err(unavailable)?;
+        let current = accounts
+            .cadence_for(user.agency, &creditor)
+            .await
+            .map_err(unavailable)?;
         let read = || -> Result<domain::messaging::Cadence, String> {
             let repeat = repeat_every_days.trim();
             Ok(domain::messaging::Cadence {
@@ -188,7 +293,7 @@ pub async fn save_cadence(
         };
         match read() {
             Err(why) => format!("error:Nothing changed: {why}."),
-            Ok(cadence) => match accounts.save_cadence(&user, cadence).await {
+            Ok(cadence) => match accounts.save_cadence(&user, &creditor, cadence).await {
                 Ok(()) => "cadence_saved".to_string(),
                 Err(accounts::Error::Invalid(why)) => format!("error:Nothing changed: {why}."),
                 Err(e) => return Err(unavailable(e)),
@@ -196,25 +301,37 @@ pub async fn save_cadence(
         }
     };
     console::set_flash(&s, &flash).await?;
-    leptos_axum::redirect("/agency/reminders");
+    leptos_axum::redirect(&imp::page(if listed { &creditor } else { "" }));
     Ok(())
 }
 
-/// Saves one message kind's texts (admins only). A text left empty, or the same as the
-/// built-in one, goes back to the built-in text; a text with an unknown variable, or
-/// without the link it needs, changes nothing and says why.
+/// Saves one message kind's texts for the agency or one creditor (admins only). A text
+/// left empty, or the same as the built-in one, goes back to the built-in text; a text with
+/// an unknown variable, or without the link it needs, changes nothing and says why.
 #[server(prefix = "/agency/api")]
-pub async fn save_template(kind: String, en: String, es: String) -> Result<(), ServerFnError> {
+pub async fn save_template(
+    creditor: String,
+    kind: String,
+    en: String,
+    es: String,
+) -> Result<(), ServerFnError> {
     use crate::agency::imp as console;
     use crate::portal::imp::unavailable;
     use domain::Language;
     let Some((accounts, s, user)) = console::user().await? else {
         return Ok(());
     };
+    let creditor = creditor.trim().to_string();
+    let listed = imp::listed(&accounts, user.agency, &creditor).await?;
     let flash = if user.role != accounts::users::Role::Admin {
         "admin_only".to_string()
+    } else if !listed {
+        "error:Nothing changed: there is no such creditor.".to_string()
     } else if let Some(kind) = imp::kind(kind.trim()) {
-        let mut cadence = accounts.cadence(user.agency).await.map_err(unavailable)?;
+        let mut cadence = accounts
+            .cadence_for(user.agency, &creditor)
+            .await
+            .map_err(unavailable)?;
         let mut own = std::collections::BTreeMap::new();
         for (language, text) in [(Language::En, &en), (Language::Es, &es)] {
             // Browsers send textarea line breaks as CRLF; a text message has no use for them.
@@ -228,7 +345,7 @@ pub async fn save_template(kind: String, en: String, es: String) -> Result<(), S
         } else {
             cadence.templates.insert(kind, own);
         }
-        match accounts.save_cadence(&user, cadence).await {
+        match accounts.save_cadence(&user, &creditor, cadence).await {
             Ok(()) => "template_saved".to_string(),
             Err(accounts::Error::Invalid(why)) => format!("error:Nothing changed: {why}."),
             Err(e) => return Err(unavailable(e)),
@@ -237,6 +354,6 @@ pub async fn save_template(kind: String, en: String, es: String) -> Result<(), S
         "error:Nothing changed: there is no such message.".to_string()
     };
     console::set_flash(&s, &flash).await?;
-    leptos_axum::redirect("/agency/reminders");
+    leptos_axum::redirect(&imp::page(if listed { &creditor } else { "" }));
     Ok(())
 }

@@ -1,11 +1,12 @@
-//! `/agency/reminders`: the agency's reminder cadence and the texts of its messages; admins
-//! change them, others read them.
+//! `/agency/reminders`: the reminder cadence and the texts of the messages, the agency's
+//! and any creditor's own; admins change them, others read them.
 
 use leptos::prelude::*;
 
 use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut};
 use crate::reminders::{
-    reminders_view, RemindersData, SaveCadence, SaveTemplate, TemplateForm, SPARE_STEPS, STEP_KINDS,
+    reminders_view, RemindersData, SaveCadence, SaveTemplate, TemplateForm, UseAgencyCadence,
+    SPARE_STEPS, STEP_KINDS,
 };
 
 fn step_label(kind: &str) -> &'static str {
@@ -59,6 +60,7 @@ fn CadenceSection(v: RemindersData, action: ServerAction<SaveCadence>) -> impl I
                 "Each step sends one message so many days after the account is placed, when the compliance engine allows it. Clear a step's day to remove it; fill a blank row to add one. Changes apply to each account's next step."
             </p>
             <ActionForm action=action attr:class="card">
+                <input type="hidden" name="creditor" value=v.creditor.clone()/>
                 <table class="steps">
                     <caption class="sr-only">"Steps"</caption>
                     <thead><tr><th scope="col">"Step"</th><th scope="col">"Day after placement"</th><th scope="col">"Sends"</th></tr></thead>
@@ -105,6 +107,7 @@ fn CadenceSection(v: RemindersData, action: ServerAction<SaveCadence>) -> impl I
 #[component]
 fn TemplateSection(
     t: TemplateForm,
+    creditor: String,
     can_edit: bool,
     action: ServerAction<SaveTemplate>,
 ) -> impl IntoView {
@@ -122,6 +125,7 @@ fn TemplateSection(
             (t.kind.clone(), t.en.clone(), t.es.clone(), heading.clone());
         view! {
             <ActionForm action=action attr:class="card">
+                <input type="hidden" name="creditor" value=creditor/>
                 <input type="hidden" name="kind" value=kind/>
                 <label for=en_id.clone()>"English"</label>
                 <textarea id=en_id name="en" rows="3">{en}</textarea>
@@ -150,14 +154,60 @@ fn TemplateSection(
     }
 }
 
-/// `/agency/reminders`.
+/// Whose settings the page shows, and the way to another creditor's (a plain GET form,
+/// so it works without JavaScript).
+#[component]
+fn Whose(v: RemindersData, action: ServerAction<UseAgencyCadence>) -> impl IntoView {
+    let whose = if v.creditor.is_empty() {
+        "The agency's reminders: every creditor without its own follows them.".to_string()
+    } else if v.own {
+        format!("{}'s own reminders.", v.creditor)
+    } else {
+        format!(
+            "{} follows the agency's reminders (shown below). Saving a change here gives it its own.",
+            v.creditor
+        )
+    };
+    view! {
+        <form method="get" action="/agency/reminders" class="card">
+            <label for="whose">"Whose reminders"</label>
+            <select id="whose" name="creditor">
+                <option value="" selected=v.creditor.is_empty()>"The agency (default)"</option>
+                {v.creditors.iter().map(|(c, own)| view! {
+                    <option value=c.clone() selected={*c == v.creditor}>
+                        {format!("{c}{}", if *own { " (own)" } else { "" })}
+                    </option>
+                }).collect_view()}
+            </select>
+            <button type="submit">"Show"</button>
+        </form>
+        <p data-testid="whose">{whose}</p>
+        {(v.can_edit && v.own && !v.creditor.is_empty()).then(|| view! {
+            <ActionForm action=action attr:class="card">
+                <input type="hidden" name="creditor" value=v.creditor.clone()/>
+                <button type="submit">{format!("Make {} follow the agency's reminders", v.creditor)}</button>
+            </ActionForm>
+        })}
+    }
+}
+
+/// `/agency/reminders?creditor=`.
 #[component]
 pub fn RemindersPage() -> impl IntoView {
     let cadence = ServerAction::<SaveCadence>::new();
     let template = ServerAction::<SaveTemplate>::new();
+    let agency = ServerAction::<UseAgencyCadence>::new();
+    let query = leptos_router::hooks::use_query_map();
     let data = Resource::new(
-        move || (cadence.version().get(), template.version().get()),
-        |_| reminders_view(),
+        move || {
+            (
+                cadence.version().get(),
+                template.version().get(),
+                agency.version().get(),
+                query.read().get("creditor").unwrap_or_default(),
+            )
+        },
+        |(_, _, _, creditor)| reminders_view(creditor),
     );
     view! {
         <h1>"Reminders"</h1>
@@ -167,13 +217,14 @@ pub fn RemindersPage() -> impl IntoView {
                     <ConsoleNav me=v.me.clone()/>
                     <ConsoleFlash flash=v.flash.clone()/>
                     {(!v.can_edit).then(|| view! { <p>"Only an admin changes reminders."</p> })}
+                    <Whose v=v.clone() action=agency/>
                     <CadenceSection v=v.clone() action=cadence/>
                     <h2>"Message texts"</h2>
                     <p>
                         "A text may use {name} (the debtor's first name), {agency}, {help} and {link}. It never names the creditor or the amount: a text can reach the wrong phone. The notices the law requires (the debt collector disclosure, how to opt out) are added after your text when they are due. Empty a box to go back to the built-in text."
                     </p>
                     {v.templates.clone().into_iter().map(|t| view! {
-                        <TemplateSection t=t can_edit=v.can_edit action=template/>
+                        <TemplateSection t=t creditor=v.creditor.clone() can_edit=v.can_edit action=template/>
                     }).collect_view()}
                     <ConsoleSignOut/>
                 }.into_any(),

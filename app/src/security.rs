@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::agency::Me;
 
-/// The security page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The security page (no `Debug`: it may carry a secret being set up).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityData {
     /// The user's header line.
     pub me: Me,

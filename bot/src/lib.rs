@@ -690,7 +690,10 @@ impl SettleBot {
         let lang = chat.language;
         let account = chat.account.expect("bound chat");
         let record = self.accounts.account(account).await?;
-        let cadence = self.accounts.cadence(record.agency_id).await?;
+        let cadence = self
+            .accounts
+            .cadence_for(record.agency_id, &record.creditor)
+            .await?;
         let text = format!(
             "{}\n\n{} {}",
             Command::descriptions(),

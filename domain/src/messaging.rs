@@ -373,6 +373,10 @@ pub const MAX_TEMPLATE_CHARS: usize = 320;
 pub const MAX_STEPS: usize = 20;
 /// The latest day a step may fall on.
 pub const MAX_STEP_DAY: u32 = 3650;
+/// The longest gap between later reminders.
+pub const MAX_REPEAT_DAYS: u32 = 365;
+/// The earliest an instalment may be announced, in days before it is due.
+pub const MAX_NOTICE_DAYS: u32 = 60;
 
 /// True for the kinds a cadence step may send: the others answer an event or a reply.
 pub fn schedulable(kind: MessageKind) -> bool {
@@ -418,10 +422,18 @@ impl Cadence {
                 "steps must be in strictly increasing day order".into(),
             ));
         }
-        if self.repeat_every_days == Some(0) {
-            return Err(MessagingError::Cadence(
-                "repeat_every_days must be at least 1".into(),
-            ));
+        if self
+            .repeat_every_days
+            .is_some_and(|d| d == 0 || d > MAX_REPEAT_DAYS)
+        {
+            return Err(MessagingError::Cadence(format!(
+                "repeat_every_days must be 1 to {MAX_REPEAT_DAYS}"
+            )));
+        }
+        if self.instalment_notice_days > MAX_NOTICE_DAYS {
+            return Err(MessagingError::Cadence(format!(
+                "instalment_notice_days must be at most {MAX_NOTICE_DAYS}"
+            )));
         }
         for (kind, by_language) in &self.templates {
             for (tag, text) in by_language {
@@ -485,8 +497,9 @@ impl Cadence {
         }
         let every = self.repeat_every_days?;
         let last = self.steps.last().map_or(0, |s| s.day);
+        // Saturating: a cadence saved before its numbers were bounded must not overflow.
         Some(CadenceStep {
-            day: last + every * (step - listed + 1),
+            day: last.saturating_add(every.saturating_mul(step - listed + 1)),
             kind: MessageKind::Reminder,
         })
     }
@@ -595,6 +608,22 @@ mod tests {
             ..Cadence::default()
         };
         assert!(many.validate().is_err());
+        for (repeat, notice) in [
+            (Some(MAX_REPEAT_DAYS + 1), 3),
+            (Some(14), MAX_NOTICE_DAYS + 1),
+        ] {
+            let c = Cadence {
+                repeat_every_days: repeat,
+                instalment_notice_days: notice,
+                ..Cadence::default()
+            };
+            assert!(c.validate().is_err(), "{repeat:?} {notice}");
+        }
+        let huge = Cadence {
+            repeat_every_days: Some(u32::MAX),
+            ..Cadence::default()
+        };
+        assert_eq!(huge.step(1_000).map(|s| s.day), Some(u32::MAX));
         let no_help = Cadence {
             help_contact: " ".into(),
             ..Cadence::default()

@@ -9,7 +9,8 @@ import { startServer } from './harness.mjs';
 let server;
 
 before(async () => {
-  server = await startServer({ SETTLE_WEBHOOK_INTERVAL_SECS: '1' });
+  // The test's webhook receiver listens on loopback, which only this setting allows.
+  server = await startServer({ SETTLE_WEBHOOK_INTERVAL_SECS: '1', SETTLE_WEBHOOK_PRIVATE_ADDRESSES: 'true' });
 });
 
 after(async () => {
@@ -136,6 +137,29 @@ test('placing accounts checks each like a file row; the account and its ledger r
   assert.match(placed.errors[0].reason, /current_balance/);
   assert.deepEqual(placed.ignored_fields, ['extra']);
 
+  // Each account stands alone: a line break, a name given twice in two spellings, or an
+  // empty account refuse that account only, at its own index.
+  const edge = await (await api('/api/v1/accounts', key, {
+    method: 'POST',
+    body: JSON.stringify({
+      accounts: [
+        placement('API-4', { last_name: 'Two\nLines' }),
+        { ...placement('API-5'), ' Account_Ref ': 'API-5b' },
+        {},
+        { account_ref: '', creditor: null },
+        placement('API-6'),
+      ],
+    }),
+  })).json();
+  assert.equal(edge.imported, 1, JSON.stringify(edge));
+  assert.deepEqual(edge.errors.map((e) => e.index), [0, 1, 2, 3]);
+  assert.match(edge.errors[0].reason, /line break/);
+  assert.match(edge.errors[1].reason, /account_ref is given twice/);
+  assert.match(edge.errors[2].reason, /no fields/);
+  assert.equal((await (await api('/api/v1/accounts?reference=API-6', key)).json()).accounts.length, 1);
+  // The scheme name is not case-sensitive (RFC 7235).
+  assert.equal((await api('/api/v1/accounts?limit=1', null, { headers: { authorization: `bearer ${key}` } })).status, 200);
+
   const again = await (await api('/api/v1/accounts', key, { method: 'POST', body: JSON.stringify({ accounts: [placement('API-1')] }) })).json();
   assert.equal(again.unchanged, 1);
   assert.equal((await api('/api/v1/accounts', key, { method: 'POST', body: '{"accounts": 5}' })).status, 400);
@@ -171,8 +195,13 @@ test('an opt-out reaches a webhook signed with its secret; a failed delivery is 
   });
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   try {
-    const key = makeKey('hooks', 'webhooks');
     const url = `http://127.0.0.1:${receiver.address().port}/settle`;
+    // Events carry account data: a key that cannot read accounts cannot have them sent.
+    const hooksOnly = makeKey('hooks-only', 'webhooks');
+    const refused = await api('/api/v1/webhooks', hooksOnly, { method: 'POST', body: JSON.stringify({ url, events: ['consent.opted_out'] }) });
+    assert.equal(refused.status, 403);
+    assert.match((await refused.json()).error, /accounts:read/);
+    const key = makeKey('hooks', 'webhooks,accounts:read');
     assert.equal((await api('/api/v1/webhooks', key, { method: 'POST', body: JSON.stringify({ url, events: ['nope'] }) })).status, 400);
     assert.equal((await api('/api/v1/webhooks', key, { method: 'POST', body: JSON.stringify({ url: 'file:///etc/passwd', events: ['consent.opted_out'] }) })).status, 400);
     const made = await api('/api/v1/webhooks', key, {
@@ -229,5 +258,40 @@ test('an opt-out reaches a webhook signed with its secret; a failed delivery is 
     assert.equal((await api(`/api/v1/webhooks/${endpoint.id}`, key, { method: 'DELETE' })).status, 404);
   } finally {
     receiver.close();
+  }
+});
+
+test('/metrics counts requests by kind, the decisions made, and the shared queues', async () => {
+  // Runs after the opt-out test: its STOP was answered, so this process made a decision.
+  const res = await fetch(`${server.base}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /openmetrics-text/);
+  const text = await res.text();
+  assert.match(text, /^settle_http_requests_total\{class="api",method="POST",status="200"\} [1-9]/m);
+  assert.match(text, /^settle_http_requests_total\{class="api",method="GET",status="401"\} [1-9]/m);
+  assert.match(text, /^settle_http_request_duration_seconds_count\{class="api"\} [1-9]/m);
+  assert.match(text, /^settle_compliance_decisions_total\{verdict="allow"\} [1-9]/m);
+  assert.match(text, /^settle_outbox_messages\{status="pending"\} \d+$/m);
+  assert.match(text, /^settle_webhook_deliveries_due \d+$/m);
+  assert.match(text, /^settle_webhook_lag_seconds \d+$/m);
+  assert.match(text, /# EOF\n$/);
+});
+
+test('without the private-addresses setting, a webhook to loopback or a private network is refused', async () => {
+  const strict = await startServer();
+  try {
+    const key = strict.settle('api-keys', 'add', '--name', 'hooks', '--scopes', 'webhooks,accounts:read').trim();
+    for (const url of ['http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/hook', 'http://10.0.0.7/hook']) {
+      const res = await fetch(`${strict.base}/api/v1/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ url, events: ['payment.received'] }),
+      });
+      assert.equal(res.status, 400, url);
+      assert.match((await res.json()).error, /not a public address/);
+    }
+    assert.equal(strict.sql('SELECT COUNT(*) FROM webhook_endpoints')[0], '0');
+  } finally {
+    await strict.stop();
   }
 });

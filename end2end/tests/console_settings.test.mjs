@@ -1,6 +1,7 @@
 // The console's settings: an admin changes the reminder cadence and a message's texts (a
 // text with a variable that does not exist, or without its link, is refused with the
-// reason), JavaScript off and on; a reader changes nothing even by posting directly; a user turns on two-step
+// reason), JavaScript off and on, and one creditor's own texts; a reader changes nothing
+// even by posting directly; a user turns on two-step
 // sign-in (the QR code's secret read off the page, codes computed here from RFC 6238), then
 // signs in with password and code (a wrong code refused), JavaScript on and off.
 import { after, before, test } from 'node:test';
@@ -121,6 +122,29 @@ test('an admin changes the cadence and a text; unusable ones are refused; a read
   assert.match(await reminder.getByLabel('English').inputValue(), /a reminder from \{agency\}/);
   const audit = server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'cadence'`)[0];
   assert.equal(audit, '3', 'each saved change is audited');
+
+  // One creditor gets its own texts; the agency's stay as they are; then it follows the
+  // agency's again.
+  await page.getByLabel('Whose reminders').selectOption('Northwind Wireless');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/\/agency\/reminders\?creditor=Northwind(\+|%20)Wireless$/);
+  assert.match(await page.getByTestId('whose').textContent(), /Northwind Wireless follows the agency's reminders/);
+  assert.equal(await cadence.getByLabel('Step 3: day after placement').inputValue(), '20');
+  const northwind = page.getByTestId('template-validation_link');
+  await northwind.getByLabel('Spanish').fill('Northwind le escribe, {name}: {link}');
+  await northwind.getByRole('button', { name: 'Save texts' }).click();
+  await page.waitForURL(/\/agency\/reminders\?creditor=Northwind(\+|%20)Wireless$/);
+  assert.match(await page.getByTestId('flash').textContent(), /texts are saved/);
+  assert.match(await page.getByTestId('whose').textContent(), /Northwind Wireless's own reminders/);
+  const own = server.sql(`SELECT creditor, cadence FROM creditor_cadences`);
+  assert.equal(own[0], 'Northwind Wireless');
+  assert.deepEqual(JSON.parse(own[1]).templates, { validation_link: { es: 'Northwind le escribe, {name}: {link}' } });
+  assert.deepEqual(JSON.parse(own[1]).steps.map((s) => s.day), [0, 4, 20, 30], 'it starts from the agency\'s steps');
+  await axeCheck(browser, page, 'reminders (a creditor)');
+  await page.getByRole('button', { name: "Make Northwind Wireless follow the agency's reminders" }).click();
+  await page.waitForURL(/\/agency\/reminders\?creditor=Northwind(\+|%20)Wireless$/);
+  assert.match(await page.getByTestId('flash').textContent(), /follows the agency's reminders again/);
+  assert.equal(server.sql(`SELECT COUNT(*) FROM creditor_cadences`)[0], '0');
   await page.context().close();
 
   const reader = await consoleSignIn(browser, server, false, READER);
@@ -129,7 +153,7 @@ test('an admin changes the cadence and a text; unusable ones are refused; a read
   assert.match(await reader.getByTestId('cadence').textContent(), /Day 20: Reminder/);
   assert.equal(await reader.getByRole('button', { name: 'Save cadence' }).count(), 0);
   const tried = await reader.request.post(server.base + cadenceUrl, {
-    form: { 'day[0]': '0', 'step_kind[0]': 'reminder', repeat_every_days: '', instalment_notice_days: '0', help_contact: 'x' },
+    form: { creditor: '', 'day[0]': '0', 'step_kind[0]': 'reminder', repeat_every_days: '', instalment_notice_days: '0', help_contact: 'x' },
     headers: { Origin: server.base, Accept: 'text/html' },
   });
   assert.match(await tried.text(), /Only an admin changes rules: nothing was changed/);

@@ -27,7 +27,7 @@ pub const MAX_QUESTIONS: usize = 10_000;
 const MAX_PAGE: i64 = 500;
 
 /// The `/api/v1` routes.
-pub fn router(accounts: Accounts) -> Router {
+pub fn router(accounts: Accounts, webhook_private_addresses: bool) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/compliance/check", post(check))
@@ -37,6 +37,9 @@ pub fn router(accounts: Accounts) -> Router {
         .route("/api/v1/webhooks", post(add_webhook).get(list_webhooks))
         .route("/api/v1/webhooks/{id}", delete(remove_webhook))
         .route("/api/v1/webhooks/{id}/deliveries", get(list_deliveries))
+        .layer(axum::Extension(WebhookTargets {
+            private_addresses: webhook_private_addresses,
+        }))
         .with_state(accounts)
 }
 
@@ -157,6 +160,12 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// Which addresses webhook endpoints may have (the `webhook_private_addresses` setting).
+#[derive(Debug, Clone, Copy)]
+struct WebhookTargets {
+    private_addresses: bool,
+}
+
 /// The key the request carries, if it is active and has `scope`.
 async fn authorize(
     accounts: &Accounts,
@@ -170,8 +179,9 @@ async fn authorize(
     let key = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, key)| key.trim())
         .ok_or_else(|| unauthorized("the Authorization header must be: Bearer stl_..."))?;
     let found = accounts
         .authenticate_api_key(key)
@@ -292,14 +302,26 @@ async fn place(
         let mut fields = Vec::with_capacity(object.len());
         let mut bad = Vec::new();
         for (name, value) in object {
+            // The importer reads column names this way; two spellings of one name would
+            // otherwise make a header with the column twice and refuse the whole request.
+            let name = name.trim().to_ascii_lowercase();
+            if fields.iter().any(|(n, _): &(String, String)| *n == name) {
+                bad.push(format!("{name} is given twice"));
+                continue;
+            }
             match text_of(value) {
                 None => {}
-                Some(Ok(text)) if text.contains('\0') => {
-                    bad.push(format!("{name} contains a NUL character"))
+                // Each account is one line of the file the importer reads: a line break
+                // would split it in two.
+                Some(Ok(text)) if text.contains(['\0', '\r', '\n']) => {
+                    bad.push(format!("{name} contains a NUL character or a line break"))
                 }
                 Some(Ok(text)) => fields.push((name, text)),
                 Some(Err(())) => bad.push(format!("{name} must be text, a number or a boolean")),
             }
+        }
+        if bad.is_empty() && fields.iter().all(|(_, v)| v.trim().is_empty()) {
+            bad.push("the account has no fields".to_string());
         }
         if bad.is_empty() {
             items.push((index as u64, fields));
@@ -663,8 +685,9 @@ pub struct WebhookOut {
     disabled_at: Option<DateTime<Utc>>,
 }
 
-/// A new endpoint with its signing secret, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+/// A new endpoint with its signing secret, shown this once (no `Debug`: the secret must not
+/// reach a log).
+#[derive(Serialize, ToSchema)]
 pub struct WebhookCreated {
     /// The endpoint.
     endpoint: WebhookOut,
@@ -695,20 +718,36 @@ fn webhook_out(e: accounts::api::WebhookEndpoint) -> WebhookOut {
         (status = 201, description = "Added", body = WebhookCreated),
         (status = 400, description = "Bad URL or event type", body = ErrorBody),
         (status = 401, description = "No valid key", body = ErrorBody),
-        (status = 403, description = "The key lacks webhooks", body = ErrorBody),
+        (status = 403, description = "The key lacks webhooks or accounts:read", body = ErrorBody),
     ),
-    security(("api_key" = ["webhooks"])))]
+    security(("api_key" = ["webhooks", "accounts:read"])))]
 async fn add_webhook(
     State(accounts): State<Accounts>,
+    axum::Extension(targets): axum::Extension<WebhookTargets>,
     headers: HeaderMap,
     body: Result<Json<NewWebhook>, JsonRejection>,
 ) -> Result<(StatusCode, Json<WebhookCreated>), ApiError> {
     let key = authorize(&accounts, &headers, Scope::Webhooks).await?;
+    // Events carry account references, amounts and dispute reasons: only a key that may
+    // read accounts may have them sent somewhere.
+    if !key.allows(Scope::AccountsRead) {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "receiving events reveals account data: the key needs accounts:read as well".into(),
+        ));
+    }
     let Json(new) = body?;
     let url = reqwest::Url::parse(new.url.trim())
         .map_err(|e| ApiError::bad(format!("the URL cannot be used: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(ApiError::bad("the URL must be http or https, with a host"));
+    }
+    if !targets.private_addresses {
+        if let Some(why) = crate::webhooks::refused_address(&url) {
+            return Err(ApiError::bad(format!(
+                "the URL cannot be used: {why} (only public addresses receive events)"
+            )));
+        }
     }
     let events = new
         .events

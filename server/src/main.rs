@@ -13,6 +13,7 @@ mod disputes;
 mod messaging;
 mod messaging_bench;
 mod messaging_cli;
+mod metrics;
 mod payments;
 mod payments_cli;
 mod portal;

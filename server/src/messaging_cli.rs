@@ -30,12 +30,16 @@ pub enum MessagesCommand {
         #[arg(long)]
         all: bool,
     },
-    /// Prints an agency's cadence and texts as JSON, or saves new ones from a JSON file
-    /// (checked: unknown template variables and reminders without a link are refused).
+    /// Prints an agency's cadence and texts as JSON (or those a creditor's accounts follow),
+    /// or saves new ones from a JSON file (checked: unknown template variables and
+    /// reminders without a link are refused).
     Cadence {
         /// The agency.
         #[arg(long, default_value = accounts::demo::DEMO_AGENCY_SLUG)]
         agency: String,
+        /// One creditor's own cadence instead of the agency's.
+        #[arg(long, default_value = "")]
+        creditor: String,
         /// A JSON file with the cadence to save (the format `--agency X` prints).
         #[arg(long)]
         set: Option<std::path::PathBuf>,
@@ -110,7 +114,11 @@ pub async fn run(settings: &Settings, command: MessagesCommand) -> anyhow::Resul
             }
             Ok(())
         }
-        MessagesCommand::Cadence { agency, set } => {
+        MessagesCommand::Cadence {
+            agency,
+            creditor,
+            set,
+        } => {
             let accounts = crate::open(settings).await?;
             let Some(found) = accounts.agency_by_slug(&agency).await? else {
                 anyhow::bail!("no agency `{agency}`");
@@ -121,10 +129,15 @@ pub async fn run(settings: &Settings, command: MessagesCommand) -> anyhow::Resul
                 let cadence: domain::messaging::Cadence = serde_json::from_str(&text)
                     .with_context(|| format!("reading {} as a cadence", path.display()))?;
                 accounts
-                    .set_cadence(found.id, cadence, &domain::Actor::System("cli".into()))
+                    .set_cadence(
+                        found.id,
+                        creditor.trim(),
+                        cadence,
+                        &domain::Actor::System("cli".into()),
+                    )
                     .await?;
             }
-            let cadence = accounts.cadence(found.id).await?;
+            let cadence = accounts.cadence_for(found.id, creditor.trim()).await?;
             println!("{}", serde_json::to_string_pretty(&cadence)?);
             Ok(())
         }

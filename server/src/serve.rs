@@ -38,6 +38,7 @@ pub async fn router(
     let pkg = crate::assets::Assets::load(&pkg_dir)
         .with_context(|| format!("reading {}", pkg_dir.display()))?
         .router(&format!("/{}", leptos_options.site_pkg_dir));
+    let metrics = crate::metrics::Metrics::new();
     let health = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -106,10 +107,18 @@ pub async fn router(
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
         .merge(pkg)
         .merge(health)
-        .merge(crate::api::router(accounts.clone()))
+        .merge(crate::api::router(
+            accounts.clone(),
+            settings.webhook_private_addresses,
+        ))
         .merge(crate::payments::stripe_router(accounts.clone(), settings)?)
         .merge(crate::messaging::twilio_router(accounts.clone(), settings))
-        .merge(crate::telegram::webhook_router(bot, settings)))
+        .merge(crate::telegram::webhook_router(bot, settings))
+        .merge(crate::metrics::router(accounts.clone(), metrics.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        )))
 }
 
 /// Ready when the database answers and its schema is the one this build expects.

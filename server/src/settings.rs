@@ -79,6 +79,9 @@ pub struct Settings {
     /// Seconds between webhook sending passes; 0 sends none (a test server fed made-up
     /// endpoint addresses).
     pub webhook_interval_secs: u64,
+    /// Lets webhook endpoints be loopback or private addresses (tests, or an agency system
+    /// on the same private network). Off: only public addresses receive deliveries.
+    pub webhook_private_addresses: bool,
     /// Seconds between messaging passes (a scheduling run, then sending the outbox).
     pub messaging_interval_secs: u64,
     /// Accounts decided per transaction in a scheduling run.
@@ -145,6 +148,7 @@ impl Default for Settings {
             stripe_api_url: "https://api.stripe.com".to_string(),
             worker_interval_secs: 60,
             webhook_interval_secs: 5,
+            webhook_private_addresses: false,
             messaging_interval_secs: 60,
             run_batch: 5000,
             twilio_account_sid: None,

@@ -3,7 +3,14 @@
 //! senders (servers and workers on one PostgreSQL) share the work without sending a
 //! delivery twice at once; a sender that dies mid-call leaves it to be retried after its
 //! lease, so an event may arrive twice but is never lost (receivers dedupe on its id).
+//!
+//! An endpoint is an address an API key holder chose, so unless the installation allows it
+//! (`webhook_private_addresses`), nothing is sent to loopback, private, link-local or
+//! otherwise non-public addresses: checked when an endpoint is added, and again at each
+//! connection (by the resolver, so a name that later resolves inward is refused too).
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use accounts::api::{ApiEvent, DueDelivery};
@@ -20,8 +27,10 @@ const BATCH: i64 = 50;
 const PARALLEL: usize = 8;
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a claim holds a delivery before another sender may retry it.
-const LEASE_SECS: i64 = 60;
+/// How long a claim holds a delivery before another sender may retry it: longer than the
+/// slowest batch (every wave of `PARALLEL` timing out) with a minute to spare.
+const LEASE_SECS: i64 =
+    (BATCH as u64).div_ceil(PARALLEL as u64) as i64 * TIMEOUT.as_secs() as i64 + 60;
 
 /// The JSON body delivered for an event.
 pub fn payload(event: &ApiEvent) -> serde_json::Value {
@@ -53,19 +62,94 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
+/// True for an address on the public internet: not loopback, private (RFC 1918, unique
+/// local), shared (RFC 6598), link-local (cloud metadata services live there),
+/// unspecified, multicast, broadcast or documentation.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Why `url` may not receive deliveries, when its host is an address that is not public
+/// (names are checked when they are resolved).
+pub fn refused_address(url: &reqwest::Url) -> Option<String> {
+    let host = url.host_str()?;
+    let ip: IpAddr = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse()
+        .ok()?;
+    (!is_public(ip)).then(|| format!("{ip} is not a public address"))
+}
+
+/// A resolver that drops every address that is not public, so a name pointed (or later
+/// re-pointed) at an internal address is never connected to.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{} has no public address", name.as_str()).into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
 /// The HTTP client deliveries go through: no redirects (a receiver that moved must be
-/// updated, not followed), a short timeout.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// updated, not followed), a short timeout, and only public addresses unless
+/// `private_addresses`.
+pub fn client(private_addresses: bool) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
-        .user_agent(concat!("Settle-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("Settle-Webhooks/", env!("CARGO_PKG_VERSION")));
+    let builder = if private_addresses {
+        builder
+    } else {
+        builder.dns_resolver(Arc::new(PublicOnly))
+    };
+    builder
         .build()
         .expect("a client with no custom TLS roots builds")
 }
 
 /// Claims and sends every due delivery once; returns how many were attempted.
-pub async fn pass(accounts: &Accounts, client: &reqwest::Client) -> accounts::Result<usize> {
+pub async fn pass(
+    accounts: &Accounts,
+    client: &reqwest::Client,
+    private_addresses: bool,
+) -> accounts::Result<usize> {
     let mut attempted = 0;
     loop {
         let due = accounts
@@ -76,7 +160,7 @@ pub async fn pass(accounts: &Accounts, client: &reqwest::Client) -> accounts::Re
         }
         attempted += due.len();
         let results: Vec<accounts::Result<()>> = futures_util::stream::iter(due)
-            .map(|d| deliver(accounts, client, d))
+            .map(|d| deliver(accounts, client, d, private_addresses))
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
@@ -90,7 +174,19 @@ async fn deliver(
     accounts: &Accounts,
     client: &reqwest::Client,
     delivery: DueDelivery,
+    private_addresses: bool,
 ) -> accounts::Result<()> {
+    if !private_addresses {
+        let refused = match reqwest::Url::parse(&delivery.url) {
+            Ok(url) => refused_address(&url),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = refused {
+            return accounts
+                .finish_webhook_attempt(delivery.id, delivery.attempt, None, Some(&why))
+                .await;
+        }
+    }
     let body = payload(&delivery.event).to_string();
     let timestamp = accounts.clock().now().timestamp();
     let signed = signature(delivery.secret.expose_secret(), timestamp, body.as_bytes());
@@ -129,6 +225,7 @@ pub fn spawn(accounts: &Accounts, settings: &crate::settings::Settings) {
         tokio::spawn(run_worker(
             accounts.clone(),
             Duration::from_secs(settings.webhook_interval_secs),
+            settings.webhook_private_addresses,
         ));
     } else {
         tracing::info!("webhook deliveries are off (webhook_interval_secs = 0)");
@@ -136,13 +233,13 @@ pub fn spawn(accounts: &Accounts, settings: &crate::settings::Settings) {
 }
 
 /// Sends deliveries every `interval` until the process stops.
-pub async fn run_worker(accounts: Accounts, interval: Duration) {
-    let client = client();
+pub async fn run_worker(accounts: Accounts, interval: Duration, private_addresses: bool) {
+    let client = client(private_addresses);
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = pass(&accounts, &client).await {
+        if let Err(e) = pass(&accounts, &client, private_addresses).await {
             tracing::warn!("webhook pass failed: {e}");
         }
     }
@@ -151,6 +248,45 @@ pub async fn run_worker(accounts: Accounts, interval: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_addresses_receive_deliveries() {
+        for inward in [
+            "http://127.0.0.1:8080/x",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://[fe80::1]/",
+            "http://[::ffff:127.0.0.1]/",
+        ] {
+            let url = reqwest::Url::parse(inward).unwrap();
+            assert!(refused_address(&url).is_some(), "{inward}");
+        }
+        for outward in [
+            "https://hooks.agency.example/settle",
+            "https://8.8.8.8/",
+            "https://[2606:4700::1111]/",
+        ] {
+            let url = reqwest::Url::parse(outward).unwrap();
+            assert_eq!(refused_address(&url), None, "{outward}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_inward_is_not_connected_to() {
+        let client = client(false);
+        let err = client
+            .post("http://localhost:9/hook")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(format!("{err:?}").contains("no public address"), "{err:?}");
+    }
 
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_dot_body() {

@@ -56,7 +56,7 @@ fn migrate_creates_the_database_and_is_repeatable() {
     );
     assert!(String::from_utf8(first.stdout)
         .unwrap()
-        .starts_with("14 migration(s) applied"));
+        .starts_with("15 migration(s) applied"));
     let again = settle(&db).arg("migrate").output().unwrap();
     assert!(String::from_utf8(again.stdout)
         .unwrap()

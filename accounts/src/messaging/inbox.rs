@@ -17,7 +17,6 @@ use domain::messaging::MessageKind;
 use domain::{AccountId, AgencyId};
 
 use super::{apply_writes, draft, LinkSettings, Message, Write};
-use crate::console::AUDIT_SQL;
 use crate::db::with_db;
 use crate::users::AgencyUser;
 use crate::{Accounts, Error, Result};
@@ -371,15 +370,15 @@ impl Accounts {
                         return Err(Error::Invalid("the message is closed".into()));
                     }
                 }
-                sqlx::query(AUDIT_SQL)
-                    .bind(user.agency.0)
-                    .bind(user.id)
-                    .bind(if allowed { "inbox_answer" } else { "inbox_answer_refused" })
-                    .bind(account.0)
-                    .bind(&detail)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    user.agency.0,
+                    user.id,
+                    if allowed { "inbox_answer" } else { "inbox_answer_refused" },
+                    account.0,
+                    &detail,
+                    now
+                );
                 tx.commit().await?;
                 match queued {
                     Some(outbox) => InboxAnswer::Queued(outbox),
@@ -446,15 +445,15 @@ impl Accounts {
             if changed == 0 {
                 return Err(Error::Invalid("the message is closed".into()));
             }
-            sqlx::query(AUDIT_SQL)
-                .bind(user.agency.0)
-                .bind(user.id)
-                .bind(action)
-                .bind(account)
-                .bind(detail)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+            crate::console::audit_in!(
+                tx,
+                user.agency.0,
+                user.id,
+                action,
+                account,
+                detail,
+                now
+            );
             tx.commit().await?;
         });
         Ok(())

@@ -488,12 +488,22 @@ pub(crate) fn priority(kind: MessageKind) -> i16 {
 }
 
 /// What every message needs besides the account's facts: the agency's name, policy and
-/// cadence, read once per run and per agency.
+/// cadences, read once per run and per agency.
 #[derive(Debug, Clone)]
 pub(crate) struct AgencyContext {
     pub name: String,
     pub policy: Policy,
+    /// The agency's own cadence.
     pub cadence: Cadence,
+    /// The creditors with a cadence of their own.
+    pub creditors: HashMap<String, Cadence>,
+}
+
+impl AgencyContext {
+    /// The cadence `creditor`'s accounts follow.
+    pub fn cadence_for(&self, creditor: &str) -> &Cadence {
+        self.creditors.get(creditor).unwrap_or(&self.cadence)
+    }
 }
 
 /// Where links point and how long they work.
@@ -550,6 +560,7 @@ pub(crate) fn draft(
     let purpose = kind.purpose();
     let question = facts.question(channel, purpose);
     let decision = compliance::decide(&question, &agency.policy, now);
+    crate::metrics::count_decision(&decision);
     let facts_json = wire::question_to_value(
         &serde_json::Value::String(format!("account:{account}")),
         &question,
@@ -586,7 +597,8 @@ pub(crate) fn draft(
         // A text written for this one message (a chat answer).
         Some(text) => with_required(text, &decision.required_content, facts.language),
         None => {
-            let template = agency.cadence.template(kind, facts.language);
+            let cadence = agency.cadence_for(&facts.creditor);
+            let template = cadence.template(kind, facts.language);
             let link = if template.contains("{link}") {
                 let token = LinkToken::generate();
                 writes.push(Write::Link {
@@ -620,7 +632,7 @@ pub(crate) fn draft(
             let vars = TemplateVars {
                 name: &facts.first_name,
                 agency: &agency.name,
-                help: &agency.cadence.help_contact,
+                help: &cadence.help_contact,
                 link: &link,
                 telegram: &telegram,
             };
@@ -668,7 +680,8 @@ fn describe_cadence(c: &Cadence) -> String {
 }
 
 impl Accounts {
-    /// The agency's cadence and texts (the defaults unless it saved its own).
+    /// The agency's cadence and texts (the defaults unless it saved its own): what every
+    /// creditor without its own uses.
     pub async fn cadence(&self, agency: AgencyId) -> Result<Cadence> {
         let json: Option<String> = with_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT cadence FROM messaging_settings WHERE agency_id = $1")
@@ -682,22 +695,115 @@ impl Accounts {
         }
     }
 
-    /// Saves an agency's cadence and texts after checking them.
-    pub async fn set_cadence(&self, agency: AgencyId, cadence: Cadence, by: &Actor) -> Result<()> {
-        self.store_cadence(agency, cadence, by, None).await
+    /// The creditors of `agency` that have their own cadence, with it, by name.
+    pub async fn creditor_cadences(&self, agency: AgencyId) -> Result<Vec<(String, Cadence)>> {
+        let rows: Vec<(String, String)> = with_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT creditor, cadence FROM creditor_cadences WHERE agency_id = $1
+                 ORDER BY creditor",
+            )
+            .bind(agency.0)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(c, j)| {
+                serde_json::from_str(&j)
+                    .map(|cadence| (c, cadence))
+                    .map_err(|e| Error::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 
-    /// Saves the cadence and texts of `user`'s agency after checking them, audited in the
-    /// same transaction with what they now say.
-    pub async fn save_cadence(&self, user: &AgencyUser, cadence: Cadence) -> Result<()> {
-        let detail = describe_cadence(&cadence);
-        self.store_cadence(user.agency, cadence, &user.actor(), Some((user, detail)))
+    /// The cadence the accounts of `creditor` follow: its own, else the agency's.
+    pub async fn cadence_for(&self, agency: AgencyId, creditor: &str) -> Result<Cadence> {
+        let json: Option<String> = with_db!(&self.db, pool => {
+            sqlx::query_scalar(
+                "SELECT cadence FROM creditor_cadences WHERE agency_id = $1 AND creditor = $2",
+            )
+            .bind(agency.0)
+            .bind(creditor)
+            .fetch_optional(pool)
+            .await?
+        });
+        match json {
+            None => self.cadence(agency).await,
+            Some(j) => serde_json::from_str(&j).map_err(|e| Error::Corrupt(e.to_string())),
+        }
+    }
+
+    /// Saves, after checking them, an agency's cadence and texts (`creditor` empty) or one
+    /// of its creditors' own.
+    pub async fn set_cadence(
+        &self,
+        agency: AgencyId,
+        creditor: &str,
+        cadence: Cadence,
+        by: &Actor,
+    ) -> Result<()> {
+        self.store_cadence(agency, creditor, cadence, by, None)
             .await
+    }
+
+    /// Saves, after checking them, the cadence and texts of `user`'s agency (`creditor`
+    /// empty) or of one of its creditors (which then no longer follows the agency's),
+    /// audited in the same transaction with what they now say.
+    pub async fn save_cadence(
+        &self,
+        user: &AgencyUser,
+        creditor: &str,
+        cadence: Cadence,
+    ) -> Result<()> {
+        let whose = if creditor.is_empty() {
+            "agency".to_string()
+        } else {
+            format!("creditor {creditor}")
+        };
+        let detail = format!("{whose}: {}", describe_cadence(&cadence));
+        self.store_cadence(
+            user.agency,
+            creditor,
+            cadence,
+            &user.actor(),
+            Some((user, detail)),
+        )
+        .await
+    }
+
+    /// Makes `creditor`'s accounts follow the agency's cadence again (audited in the same
+    /// transaction); false when it had none of its own.
+    pub async fn drop_creditor_cadence(&self, user: &AgencyUser, creditor: &str) -> Result<bool> {
+        let now = self.clock.now();
+        Ok(with_db!(&self.db, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "DELETE FROM creditor_cadences WHERE agency_id = $1 AND creditor = $2",
+            )
+            .bind(user.agency.0)
+            .bind(creditor)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 1 {
+                crate::console::audit_in!(
+                    tx,
+                    user.agency.0,
+                    user.id,
+                    "cadence",
+                    None::<i64>,
+                    format!("creditor {creditor}: follows the agency's cadence again"),
+                    now
+                );
+            }
+            tx.commit().await?;
+            done == 1
+        }))
     }
 
     async fn store_cadence(
         &self,
         agency: AgencyId,
+        creditor: &str,
         cadence: Cadence,
         by: &Actor,
         audit: Option<(&AgencyUser, String)>,
@@ -709,35 +815,51 @@ impl Accounts {
         let now = self.clock.now();
         with_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO messaging_settings (agency_id, cadence, updated_by, updated_at)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (agency_id) DO UPDATE SET cadence = excluded.cadence,
-                    updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-            )
-            .bind(agency.0)
-            .bind(&json)
-            .bind(by.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            if creditor.is_empty() {
+                sqlx::query(
+                    "INSERT INTO messaging_settings (agency_id, cadence, updated_by, updated_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (agency_id) DO UPDATE SET cadence = excluded.cadence,
+                        updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(agency.0)
+                .bind(&json)
+                .bind(by.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            } else {
+                sqlx::query(
+                    "INSERT INTO creditor_cadences (agency_id, creditor, cadence, updated_by, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (agency_id, creditor) DO UPDATE SET cadence = excluded.cadence,
+                        updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                )
+                .bind(agency.0)
+                .bind(creditor)
+                .bind(&json)
+                .bind(by.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             if let Some((user, detail)) = &audit {
-                sqlx::query(crate::console::AUDIT_SQL)
-                    .bind(agency.0)
-                    .bind(user.id)
-                    .bind("cadence")
-                    .bind(None::<i64>)
-                    .bind(detail)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::console::audit_in!(
+                    tx,
+                    agency.0,
+                    user.id,
+                    "cadence",
+                    None::<i64>,
+                    detail,
+                    now
+                );
             }
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// Name, policy and cadence of an agency, cached in `cache` for the rest of a run.
+    /// Name, policy and cadences of an agency, cached in `cache` for the rest of a run.
     pub(crate) async fn agency_context<'c>(
         &self,
         agency: AgencyId,
@@ -756,6 +878,7 @@ impl Accounts {
                     name: name.ok_or(Error::NotFound("agency"))?,
                     policy: self.agency_policy(agency).await?,
                     cadence: self.cadence(agency).await?,
+                    creditors: self.creditor_cadences(agency).await?.into_iter().collect(),
                 })
             }
         })

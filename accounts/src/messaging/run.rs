@@ -145,33 +145,52 @@ impl Accounts {
         Ok(report)
     }
 
-    /// Instalments of active plans due within their agency's notice window get a "due
-    /// soon" request, once each (the request's unique subject).
+    /// Instalments of active plans due within their notice window (the creditor's
+    /// cadence's, else the agency's) get a "due soon" request, once each (the request's
+    /// unique subject).
     async fn request_instalment_notices(&self, now: DateTime<Utc>) -> Result<()> {
         let today = now.date_naive();
         for agency in self.agencies().await? {
-            let days = self.cadence(agency.id).await?.instalment_notice_days;
-            if days == 0 {
-                continue;
-            }
-            let horizon = today + Duration::days(i64::from(days));
-            with_db!(&self.db, pool => {
-                sqlx::query(
+            let mut windows = vec![(None, self.cadence(agency.id).await?.instalment_notice_days)];
+            windows.extend(
+                self.creditor_cadences(agency.id)
+                    .await?
+                    .into_iter()
+                    .map(|(creditor, c)| (Some(creditor), c.instalment_notice_days)),
+            );
+            for (creditor, days) in windows {
+                if days == 0 {
+                    continue;
+                }
+                let horizon =
+                    today + Duration::days(i64::from(days.min(domain::messaging::MAX_NOTICE_DAYS)));
+                let whose = match creditor {
+                    Some(_) => "a.creditor = $5",
+                    None => {
+                        "a.creditor NOT IN (SELECT creditor FROM creditor_cadences WHERE agency_id = $4)"
+                    }
+                };
+                let sql = format!(
                     "INSERT INTO message_requests (account_id, purpose, subject, link_path, created_at)
                      SELECT p.account_id, 'instalment_due', 'instalment:' || i.id, '/plan', $1
                      FROM plan_instalments i JOIN plans p ON p.id = i.plan_id
                      JOIN accounts a ON a.id = p.account_id
-                     WHERE a.agency_id = $4 AND p.status = 'active' AND i.status = 'scheduled'
-                       AND i.due_on >= $2 AND i.due_on <= $3
-                     ON CONFLICT (purpose, subject) DO NOTHING",
-                )
-                .bind(now)
-                .bind(today)
-                .bind(horizon)
-                .bind(agency.id.0)
-                .execute(pool)
-                .await?;
-            });
+                     WHERE a.agency_id = $4 AND {whose} AND p.status = 'active'
+                       AND i.status = 'scheduled' AND i.due_on >= $2 AND i.due_on <= $3
+                     ON CONFLICT (purpose, subject) DO NOTHING"
+                );
+                with_db!(&self.db, pool => {
+                    let mut query = sqlx::query(&sql)
+                        .bind(now)
+                        .bind(today)
+                        .bind(horizon)
+                        .bind(agency.id.0);
+                    if let Some(creditor) = &creditor {
+                        query = query.bind(creditor.as_str());
+                    }
+                    query.execute(pool).await?;
+                });
+            }
         }
         Ok(())
     }
@@ -270,7 +289,8 @@ impl Accounts {
                 continue;
             }
             let agency = self.agency_context(AgencyId(f.agency.0), agencies).await?;
-            let Some(current) = agency.cadence.step(*step as u32) else {
+            let cadence = agency.cadence_for(&f.creditor);
+            let Some(current) = cadence.step(*step as u32) else {
                 report.finished += 1;
                 writes.push(Write::Schedule {
                     account,
@@ -306,10 +326,11 @@ impl Accounts {
             let next = match drafted.decision.verdict {
                 Verdict::Allow => {
                     let following = step + 1;
-                    agency.cadence.step(following as u32).map(|s| {
+                    cadence.step(following as u32).map(|s| {
                         // Steps keep their spacing from the one sent now, so an account
                         // that starts late does not get the missed steps day after day.
-                        let gap = i64::from(s.day.saturating_sub(current.day)).max(1);
+                        let gap = i64::from(s.day.saturating_sub(current.day))
+                            .clamp(1, i64::from(domain::messaging::MAX_STEP_DAY));
                         (following, now + Duration::days(gap))
                     })
                 }

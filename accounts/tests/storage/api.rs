@@ -261,10 +261,32 @@ pub async fn events_fan_out_to_webhooks_and_retry_until_delivered(h: &Harness) {
     assert_eq!(retry.len(), 1);
     assert_eq!((retry[0].id, retry[0].attempt), (due[1].id, 2));
 
-    // After the last attempt it is given up.
-    acc.finish_webhook_attempt(retry[0].id, MAX_ATTEMPTS, None, Some("timed out"))
+    // A late answer to attempt 1 (its lease ran out, attempt 2 is under way) is not
+    // recorded: it cannot mark the delivery done under the newer attempt.
+    acc.finish_webhook_attempt(retry[0].id, 1, Some(200), None)
         .await
         .unwrap();
+    assert!(acc.webhook_deliveries(acme, hook.id, 10).await.unwrap()[0]
+        .delivered_at
+        .is_none());
+
+    // After the last attempt it is given up.
+    let mut attempt = retry[0].attempt;
+    loop {
+        acc.finish_webhook_attempt(retry[0].id, attempt, None, Some("timed out"))
+            .await
+            .unwrap();
+        if attempt == MAX_ATTEMPTS {
+            break;
+        }
+        h.clock.set(acc.clock().now() + Duration::hours(7));
+        let again = acc
+            .claim_webhook_deliveries(10, Duration::seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        attempt = again[0].attempt;
+    }
     h.clock.set(acc.clock().now() + Duration::days(1));
     assert!(acc
         .claim_webhook_deliveries(10, Duration::seconds(60))
@@ -274,6 +296,7 @@ pub async fn events_fan_out_to_webhooks_and_retry_until_delivered(h: &Harness) {
     let states = acc.webhook_deliveries(acme, hook.id, 10).await.unwrap();
     assert_eq!(states.len(), 2);
     assert!(states[0].failed_at.is_some() && states[0].delivered_at.is_none());
+    assert_eq!(states[0].attempts, MAX_ATTEMPTS);
     assert_eq!(states[1].last_status, Some(200));
     assert!(states[1].delivered_at.is_some());
 

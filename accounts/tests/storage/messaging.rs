@@ -75,7 +75,8 @@ fn sender() -> SenderOptions {
     }
 }
 
-fn at(h: u32) -> DateTime<Utc> {
+/// Hour `h` (UTC) of the harness clock's first day.
+pub fn at(h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap()
 }
 
