@@ -59,7 +59,7 @@ pub struct QueueDepths {
     pub outbox_sending: i64,
     /// Outbox messages a crash left for a person to review.
     pub outbox_review: i64,
-    /// Webhook deliveries due now, not yet delivered or given up.
+    /// Webhook deliveries due now to active endpoints, not yet delivered or given up.
     pub webhooks_due: i64,
     /// When the oldest of those became due.
     pub webhooks_oldest_due: Option<DateTime<Utc>>,
@@ -79,8 +79,9 @@ impl Accounts {
                     .await?;
             }
             let (due, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(next_attempt_at) FROM webhook_deliveries
-                 WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1",
+                "SELECT COUNT(*), MIN(d.next_attempt_at) FROM webhook_deliveries d
+                 JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.disabled_at IS NULL
+                 WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= $1",
             )
             .bind(now)
             .fetch_one(pool)

@@ -148,11 +148,15 @@ test('placing accounts checks each like a file row; the account and its ledger r
         {},
         { account_ref: '', creditor: null },
         placement('API-6'),
+        { ...placement('API-7'), 'bad\nname': 'x' },
+        placement('API-8', { current_balance: '1.00' }),
       ],
     }),
   })).json();
   assert.equal(edge.imported, 1, JSON.stringify(edge));
-  assert.deepEqual(edge.errors.map((e) => e.index), [0, 1, 2, 3]);
+  assert.deepEqual(edge.errors.map((e) => e.index), [0, 1, 2, 3, 5, 6]);
+  assert.match(edge.errors[4].reason, /field name contains/);
+  assert.equal(edge.errors[5].account_ref, 'API-8');
   assert.match(edge.errors[0].reason, /line break/);
   assert.match(edge.errors[1].reason, /account_ref is given twice/);
   assert.match(edge.errors[2].reason, /no fields/);

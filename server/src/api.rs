@@ -305,6 +305,10 @@ async fn place(
             // The importer reads column names this way; two spellings of one name would
             // otherwise make a header with the column twice and refuse the whole request.
             let name = name.trim().to_ascii_lowercase();
+            if name.contains(['\0', '\r', '\n']) {
+                bad.push("a field name contains a NUL character or a line break".to_string());
+                continue;
+            }
             if fields.iter().any(|(n, _): &(String, String)| *n == name) {
                 bad.push(format!("{name} is given twice"));
                 continue;

@@ -139,9 +139,12 @@ impl Metrics {
 /// Which part of Settle a path belongs to: a handful of values, so the labels stay few
 /// whatever paths clients send.
 fn class(path: &str) -> &'static str {
+    // The portal's own server functions live under /api/ too; the agency API is /api/v1.
+    if path.starts_with("/api/v1/") {
+        return "api";
+    }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     match first {
-        "api" => "api",
         "agency" => "console",
         "pkg" => "asset",
         "webhooks" => "webhook",
@@ -160,7 +163,8 @@ fn method(m: &axum::http::Method) -> &'static str {
     }
 }
 
-/// Counts and times every request.
+/// Counts and times every request, to its response's head (a streamed page's body may
+/// still be flowing).
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let class = class(request.uri().path());
     let method = method(request.method());
@@ -211,6 +215,7 @@ mod tests {
     #[test]
     fn paths_fall_into_a_few_classes() {
         assert_eq!(class("/api/v1/accounts"), "api");
+        assert_eq!(class("/api/verify"), "portal");
         assert_eq!(class("/agency/disputes/7"), "console");
         assert_eq!(class("/pkg/settle.css"), "asset");
         assert_eq!(class("/webhooks/twilio"), "webhook");

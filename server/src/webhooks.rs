@@ -63,12 +63,13 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 }
 
 /// True for an address on the public internet: not loopback, private (RFC 1918, unique
-/// local), shared (RFC 6598), link-local (cloud metadata services live there),
-/// unspecified, multicast, broadcast or documentation.
+/// local), shared (RFC 6598), link-local (cloud metadata services live there), reserved,
+/// benchmarking, unspecified, multicast, broadcast or documentation; an IPv6 address that
+/// carries an IPv4 one (mapped, compatible, NAT64, 6to4) is judged by that IPv4 address.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -77,18 +78,35 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_documentation()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b)))
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                IpAddr::V4(std::net::Ipv4Addr::from(
+                    (u32::from(hi) << 16) | u32::from(lo),
+                ))
+            };
+            if let Some(v4) = v6.to_ipv4() {
+                // Mapped (::ffff:a.b.c.d) and compatible (::a.b.c.d), and :: and ::1.
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(embedded(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return is_public(embedded(s[1], s[2]));
+            }
+            !(v6.is_multicast()
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[..4] == [0x100, 0, 0, 0])
         }
     }
 }
@@ -134,10 +152,12 @@ pub fn client(private_addresses: bool) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .user_agent(concat!("Settle-Webhooks/", env!("CARGO_PKG_VERSION")));
+    // Without the setting, no proxy either: a proxy would resolve and connect to the
+    // endpoint itself, out of this resolver's sight.
     let builder = if private_addresses {
         builder
     } else {
-        builder.dns_resolver(Arc::new(PublicOnly))
+        builder.no_proxy().dns_resolver(Arc::new(PublicOnly))
     };
     builder
         .build()
@@ -263,6 +283,15 @@ mod tests {
             "http://[fd00::1]/",
             "http://[fe80::1]/",
             "http://[::ffff:127.0.0.1]/",
+            "http://[::127.0.0.1]/",
+            "http://[64:ff9b::a00:7]/",
+            "http://[64:ff9b:1::1]/",
+            "http://[2002:a00:7::1]/",
+            "http://[fec0::1]/",
+            "http://[2001:db8::1]/",
+            "http://192.0.0.8/",
+            "http://198.18.0.1/",
+            "http://240.1.2.3/",
         ] {
             let url = reqwest::Url::parse(inward).unwrap();
             assert!(refused_address(&url).is_some(), "{inward}");
@@ -271,6 +300,8 @@ mod tests {
             "https://hooks.agency.example/settle",
             "https://8.8.8.8/",
             "https://[2606:4700::1111]/",
+            "https://[64:ff9b::808:808]/",
+            "https://[2002:808:808::1]/",
         ] {
             let url = reqwest::Url::parse(outward).unwrap();
             assert_eq!(refused_address(&url), None, "{outward}");
