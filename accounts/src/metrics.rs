@@ -1,6 +1,6 @@
-//! What the backend tells `/metrics`: counters of the compliance decisions this process
-//! made (Prometheus adds processes up), and the depth of the queues every process shares,
-//! read from the database when scraped.
+//! What the backend tells `/metrics`: counters of the compliance decisions and payment
+//! events this process applied (Prometheus adds processes up), and the depth of the queues
+//! every process shares, read from the database when scraped.
 
 use std::sync::LazyLock;
 
@@ -35,6 +35,38 @@ pub static DECISIONS: LazyLock<Family<VerdictLabel, Counter>> = LazyLock::new(Fa
 /// The rules behind this process's defers and denials, by verdict and reason code (a
 /// decision with two findings counts under both).
 pub static FINDINGS: LazyLock<Family<FindingLabels, Counter>> = LazyLock::new(Family::default);
+
+/// A payment processor event's kind, as a label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PaymentLabel {
+    /// `payment_succeeded`, `payment_failed`, `refunded` or `chargeback_lost`.
+    pub event: &'static str,
+}
+
+/// Payment processor events this process applied (each once, however often delivered).
+pub static PAYMENT_EVENTS: LazyLock<Family<PaymentLabel, Counter>> = LazyLock::new(Family::default);
+
+/// The money moved by those events, in minor units of the account's currency.
+pub static PAYMENT_MINOR: LazyLock<Family<PaymentLabel, Counter>> = LazyLock::new(Family::default);
+
+/// Counts a processor event that was applied.
+pub(crate) fn count_payment_event(kind: &crate::payments::EventKind) {
+    use crate::payments::EventKind;
+    let (event, minor) = match kind {
+        EventKind::PaymentSucceeded { amount_minor, .. } => ("payment_succeeded", *amount_minor),
+        EventKind::PaymentFailed { .. } => ("payment_failed", 0),
+        EventKind::Refunded { amount_minor, .. } => ("refunded", *amount_minor),
+        EventKind::ChargebackLost { amount_minor, .. } => ("chargeback_lost", *amount_minor),
+        _ => return,
+    };
+    let label = PaymentLabel { event };
+    PAYMENT_EVENTS.get_or_create(&label).inc();
+    if minor > 0 {
+        PAYMENT_MINOR
+            .get_or_create(&label)
+            .inc_by(u64::try_from(minor).unwrap_or(0));
+    }
+}
 
 /// Counts a decision that was made (and is logged with its message).
 pub(crate) fn count_decision(decision: &Decision) {

@@ -165,6 +165,14 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     // or webhook mode for several processes.
     let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
     crate::webhooks::spawn(&accounts, &settings);
+    if let Some(addr) = settings.metrics_listen {
+        let accounts = accounts.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::metrics::serve_for_worker(accounts, addr).await {
+                tracing::error!("worker metrics on {addr}: {e:#}");
+            }
+        });
+    }
     tokio::spawn(crate::messaging::run_worker(
         accounts.clone(),
         sms,

@@ -1,8 +1,9 @@
 //! `/metrics` for Prometheus (OpenMetrics text): requests and their latency by kind of
 //! route, the compliance decisions this process made (by verdict, and the rules behind
-//! defers and denials), and the shared queues read from the database at each scrape
-//! (outbox depth, webhook backlog and lag). Counters are per process; Prometheus adds the
-//! processes of a multi-process layout up.
+//! defers and denials), the payment events it applied, and the shared queues read from the
+//! database at each scrape (outbox depth, webhook backlog and lag). Counters are per
+//! process; Prometheus adds the processes of a multi-process layout up. A worker process
+//! serves them on `metrics_listen`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,6 +89,16 @@ impl Metrics {
             "compliance_findings",
             "Rules behind this process's defers and denials, by verdict and reason code",
             accounts::metrics::FINDINGS.clone(),
+        );
+        registry.register(
+            "payment_events",
+            "Payment processor events this process applied, by kind",
+            accounts::metrics::PAYMENT_EVENTS.clone(),
+        );
+        registry.register(
+            "payment_amount_minor",
+            "Money moved by those events, in minor units (cents)",
+            accounts::metrics::PAYMENT_MINOR.clone(),
         );
         registry.register(
             "outbox_messages",
@@ -206,6 +217,22 @@ pub fn router(accounts: Accounts, metrics: Arc<Metrics>) -> Router {
             }
         }),
     )
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `addr` for a process without the web
+/// server (`settle worker`), until the process stops.
+pub async fn serve_for_worker(
+    accounts: Accounts,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(
+        "worker metrics on http://{}/metrics",
+        listener.local_addr()?
+    );
+    let app = router(accounts.clone(), Metrics::new()).merge(crate::serve::health_router(accounts));
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
 #[cfg(test)]

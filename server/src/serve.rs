@@ -39,10 +39,7 @@ pub async fn router(
         .with_context(|| format!("reading {}", pkg_dir.display()))?
         .router(&format!("/{}", leptos_options.site_pkg_dir));
     let metrics = crate::metrics::Metrics::new();
-    let health = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .with_state(accounts.clone());
+    let health = health_router(accounts.clone());
     let links = crate::portal::router().with_state(accounts.clone());
     // The console's inbox answers through the same message machinery as the worker.
     let message_links = crate::messaging::link_settings(settings);
@@ -119,6 +116,14 @@ pub async fn router(
             metrics,
             crate::metrics::track,
         )))
+}
+
+/// `/healthz` (the process runs) and `/readyz` (its database answers, migrations current).
+pub fn health_router(accounts: Accounts) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(accounts)
 }
 
 /// Ready when the database answers and its schema is the one this build expects.

@@ -54,6 +54,9 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// Address the web server listens on.
     pub listen: SocketAddr,
+    /// Where `settle worker` answers `/metrics`, `/healthz` and `/readyz` (none when unset;
+    /// `serve` answers them on `listen`).
+    pub metrics_listen: Option<SocketAddr>,
     /// Folder holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
     pub site_root: PathBuf,
     /// Seed the demo agency and accounts into an empty database. Unset: only when the
@@ -137,6 +140,7 @@ impl Default for Settings {
         Settings {
             database_url: DatabaseUrl::from(DEFAULT_DATABASE_URL),
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            metrics_listen: None,
             site_root: PathBuf::from("target/site"),
             demo_data: None,
             log_format: LogFormat::Text,

@@ -359,6 +359,7 @@ impl Accounts {
             }
         });
         if applied == Applied::Applied {
+            crate::metrics::count_payment_event(&event.kind);
             tracing::info!(
                 processor = %event.processor,
                 event = %event.event_id,
