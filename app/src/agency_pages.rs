@@ -78,6 +78,18 @@ pub(crate) fn ConsoleFlash(flash: Option<String>) -> impl IntoView {
     })
 }
 
+/// What a console page shows when the backend cannot answer.
+#[component]
+pub(crate) fn Unavailable() -> impl IntoView {
+    view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }
+}
+
+/// What a console page shows to a visitor who is not signed in.
+#[component]
+pub(crate) fn SignInLink() -> impl IntoView {
+    view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }
+}
+
 /// The console's navigation and who is signed in.
 #[component]
 pub(crate) fn ConsoleNav(me: crate::agency::Me) -> impl IntoView {
@@ -194,8 +206,8 @@ pub fn QueuePage() -> impl IntoView {
                     }}
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }
@@ -332,7 +344,7 @@ pub fn ConsoleDisputePage() -> impl IntoView {
                     <p role="alert" data-testid="console-missing">"There is no such dispute in your agency."</p>
                     <p><a href="/agency/disputes">"← Dispute queue"</a></p>
                 }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }

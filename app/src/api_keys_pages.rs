@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut};
+use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut, SignInLink, Unavailable};
 use crate::api_keys::{api_access_view, KeyRow, MakeApiKey, RevokeKey};
 
 #[component]
@@ -126,8 +126,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                     }}
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }

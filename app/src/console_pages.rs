@@ -5,22 +5,14 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut, Timeline};
+use crate::agency_pages::{
+    ConsoleFlash, ConsoleNav, ConsoleSignOut, SignInLink, Timeline, Unavailable,
+};
 use crate::console::{
     audit_entries, console_account, find_accounts, import_list, import_result, AddNote,
     AdjustBalance, ImportRunRow, AUDIT_PAGE,
 };
 use crate::route_id;
-
-#[component]
-fn Unavailable() -> impl IntoView {
-    view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }
-}
-
-#[component]
-fn SignInLink() -> impl IntoView {
-    view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }
-}
 
 /// `/agency/accounts?q=`: find an account by reference, phone or name.
 #[component]

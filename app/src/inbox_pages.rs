@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut};
+use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut, SignInLink, Unavailable};
 use crate::inbox::{inbox_list, inbox_message, AnswerMessage, AssignMessage, CloseMessage};
 use crate::route_id;
 
@@ -62,8 +62,8 @@ pub fn InboxListPage() -> impl IntoView {
                     }}
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }
@@ -146,7 +146,7 @@ pub fn InboxMessagePage() -> impl IntoView {
                     <p role="alert">"There is no such message in your agency's inbox."</p>
                     <p><a href="/agency/inbox">"← Inbox"</a></p>
                 }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }

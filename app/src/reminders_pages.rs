@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut};
+use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut, SignInLink, Unavailable};
 use crate::reminders::{
     reminders_view, RemindersData, SaveCadence, SaveTemplate, TemplateForm, UseAgencyCadence,
     SPARE_STEPS, STEP_KINDS,
@@ -228,8 +228,8 @@ pub fn RemindersPage() -> impl IntoView {
                     }).collect_view()}
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::agency_pages::{ConsoleNav, ConsoleSignOut};
+use crate::agency_pages::{ConsoleNav, ConsoleSignOut, SignInLink, Unavailable};
 use crate::reports::{agency_report, ReportTable};
 
 const WIDTH: i64 = 640;
@@ -153,8 +153,8 @@ pub fn ReportsPage() -> impl IntoView {
                     }).collect_view()}
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut};
+use crate::agency_pages::{ConsoleFlash, ConsoleNav, ConsoleSignOut, SignInLink, Unavailable};
 use crate::security::{
     security_view, sign_in_code_state, AgencySignInCode, BeginTwoStep, ConfirmTwoStep, EndTwoStep,
     SecurityData,
@@ -32,7 +32,7 @@ pub fn SignInCodePage() -> impl IntoView {
                     <ConsoleFlash flash=flash/>
                     <p>"The sign-in has expired. "<a href="/agency/sign-in">"Sign in again"</a></p>
                 }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }
@@ -110,8 +110,8 @@ pub fn SecurityPage() -> impl IntoView {
                     <TwoStep v=v begin=begin confirm=confirm end=end/>
                     <ConsoleSignOut/>
                 }.into_any(),
-                Ok(None) => view! { <p><a href="/agency/sign-in">"Sign in"</a></p> }.into_any(),
-                Err(_) => view! { <p role="alert">"The console is unavailable. Try again shortly."</p> }.into_any(),
+                Ok(None) => view! { <SignInLink/> }.into_any(),
+                Err(_) => view! { <Unavailable/> }.into_any(),
             })}
         </Suspense>
     }
