@@ -4,6 +4,7 @@
 
 CARGO_LEPTOS_VERSION=0.3.10
 SCHEMATHESIS_VERSION=4.32.5
+CARGO_FUZZ_VERSION=0.13.2
 SETTLE_CACHE="${SETTLE_CACHE:-$HOME/.cache/settle}"
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -52,6 +53,13 @@ ensure_test_tools() {
   command -v sqlite3 >/dev/null || apt_install sqlite3
   (cd end2end && npm ci --no-audit --no-fund >/dev/null)
   ensure_schemathesis
+}
+
+# cargo-fuzz (crates.io), which builds and runs the libFuzzer targets in fuzz/.
+ensure_cargo_fuzz() {
+  if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    cargo install cargo-fuzz@"$CARGO_FUZZ_VERSION" --locked
+  fi
 }
 
 # schemathesis (PyPI), which fuzzes the agency API from its OpenAPI document, in its own

@@ -137,6 +137,7 @@ storage_suite!(
     terms_checkout_and_demo_payment_post_once,
     a_paid_settlement_writes_off_the_rest,
     plans_charge_retry_break_and_move,
+    parallel_charge_passes_charge_each_instalment_once,
     the_same_event_delivered_in_parallel_applies_once,
     webhook_events_in_any_order_and_repeated_converge,
     a_new_instalment_amount_recuts_the_rest_of_the_plan,
@@ -213,8 +214,9 @@ use messaging::{
 };
 use payments::{
     a_new_card_fixes_a_failing_plan, a_new_instalment_amount_recuts_the_rest_of_the_plan,
-    a_paid_settlement_writes_off_the_rest, plans_charge_retry_break_and_move,
-    terms_checkout_and_demo_payment_post_once, the_same_event_delivered_in_parallel_applies_once,
+    a_paid_settlement_writes_off_the_rest, parallel_charge_passes_charge_each_instalment_once,
+    plans_charge_retry_break_and_move, terms_checkout_and_demo_payment_post_once,
+    the_same_event_delivered_in_parallel_applies_once,
     webhook_events_in_any_order_and_repeated_converge,
 };
 use portal::{

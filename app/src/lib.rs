@@ -89,6 +89,11 @@ impl RateLimit {
     /// True when the current request's client may make one more check.
     pub async fn check(&self) -> bool {
         use axum::extract::ConnectInfo;
+        if let Ok(axum::Extension(ClientIp(ip))) =
+            leptos_axum::extract::<axum::Extension<ClientIp>>().await
+        {
+            return self.0.check_key(&ip).is_ok();
+        }
         match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
             Ok(ConnectInfo(addr)) => self.0.check_key(&addr.ip()).is_ok(),
             // Without the peer address (not served over TCP) there is no one to limit.
@@ -96,6 +101,12 @@ impl RateLimit {
         }
     }
 }
+
+/// The client's address as the server judged it, put in each request's extensions: the
+/// connection's peer, or behind a trusted reverse proxy the address it reported.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

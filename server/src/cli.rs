@@ -101,6 +101,10 @@ pub struct ImportArgs {
     /// The agency's display name, used when it is created.
     #[arg(long)]
     pub agency_name: Option<String>,
+    /// Only check the file: print its bad rows and a summary, open no database, write
+    /// nothing.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `link`.
@@ -153,6 +157,9 @@ pub async fn link(settings: &Settings, args: LinkArgs) -> anyhow::Result<()> {
 
 /// Runs `import`: bad rows go to standard output one per line, the summary to standard error.
 pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()> {
+    if args.check {
+        return check_import(settings, &args);
+    }
     let accounts = crate::open(settings).await?;
     let name = args.agency_name.clone().unwrap_or_else(|| {
         if args.agency == accounts::demo::DEMO_AGENCY_SLUG {
@@ -193,6 +200,38 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
         peak_memory_mib()
             .map(|m| m.to_string())
             .unwrap_or_else(|| "?".into())
+    );
+    Ok(())
+}
+
+/// Runs `import --check`: the same lines and summary as an import, from the file alone.
+fn check_import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let source = args.file.display().to_string();
+    // "Today" decides which dates are in the future, so it follows the configured clock.
+    let today = settings
+        .clock_start
+        .unwrap_or_else(chrono::Utc::now)
+        .date_naive();
+    let check =
+        accounts::import::check_placements(std::io::BufReader::with_capacity(1 << 20, file), today)
+            .with_context(|| format!("checking {source}"))?;
+    for e in &check.rejected {
+        println!("{e}");
+    }
+    if !check.ignored_columns.is_empty() {
+        eprintln!(
+            "warning: ignored unknown column(s): {}",
+            check.ignored_columns.join(", ")
+        );
+    }
+    eprintln!(
+        "{source}: {} row(s): {} valid, {} rejected (checked only; references already placed \
+         or repeated in the file are found by the import)",
+        check.rows,
+        check.valid,
+        check.rejected.len()
     );
     Ok(())
 }

@@ -2,6 +2,8 @@
 //! language switch (`/lang/<tag>?next=/path`), the session layer, and the same-origin check
 //! on every form post.
 
+use std::net::IpAddr;
+
 use accounts::portal::{LinkStatus, LinkToken};
 use accounts::{Accounts, PoolRef};
 use app::i18n::Lang;
@@ -231,4 +233,123 @@ pub async fn same_origin(headers: HeaderMap, request: Request, next: Next) -> Re
         }
     }
     next.run(request).await
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (the `trusted_proxies` setting).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[ipnet::IpNet]>);
+
+/// Puts the client's address ([`app::ClientIp`]) in the request's extensions, for the
+/// per-client limits: the connection's peer, or, when the peer is a trusted proxy, the
+/// address the proxies reported (see [`client_ip`]).
+pub async fn client_address(
+    State(trusted): State<TrustedProxies>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let forwarded: Vec<&str> = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = client_ip(peer, &forwarded, &trusted.0);
+        request.extensions_mut().insert(app::ClientIp(ip));
+    }
+    next.run(request).await
+}
+
+/// The client's address from the connection's `peer` and the `X-Forwarded-For` header
+/// values, in order. Each proxy appends the address it was reached from, so the list is read
+/// from the right: trusted proxies are skipped and the first other address is the client.
+/// Anything left of it was written by the client and could be forged, so it is ignored. An
+/// entry that is not an address ends the walk at the last trusted hop.
+pub fn client_ip(peer: IpAddr, forwarded: &[&str], trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    // A server listening on `[::]` sees IPv4 peers as `::ffff:a.b.c.d`.
+    let peer = peer.to_canonical();
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for entry in forwarded.iter().rev().flat_map(|v| v.rsplit(',')) {
+        let entry = entry.trim();
+        // Some proxies write the client's port too: `1.2.3.4:5`, `[2001:db8::1]:443`.
+        let parsed = entry
+            .parse::<IpAddr>()
+            .or_else(|_| entry.parse::<std::net::SocketAddr>().map(|a| a.ip()));
+        match parsed.map(|ip| ip.to_canonical()) {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // Straight from the internet: the header is the client's own words.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), &["198.51.100.1"], &trusted),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the address it appended.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["198.51.100.1"], &trusted),
+            ip("198.51.100.1")
+        );
+        // A forged entry on the left is ignored; two proxies are skipped.
+        assert_eq!(
+            client_ip(
+                ip("10.0.0.2"),
+                &["1.2.3.4, 198.51.100.1", "10.0.0.7"],
+                &trusted
+            ),
+            ip("198.51.100.1")
+        );
+        // Nothing usable: the last trusted hop stands for the client.
+        assert_eq!(client_ip(ip("10.0.0.2"), &[], &trusted), ip("10.0.0.2"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["10.0.0.5, junk"], &trusted),
+            ip("10.0.0.2")
+        );
+        // No trusted proxies: always the peer.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["198.51.100.1"], &[]),
+            ip("10.0.0.2")
+        );
+        // Ports are dropped, and a mapped IPv4 peer is its IPv4 address.
+        assert_eq!(
+            client_ip(ip("::ffff:10.0.0.2"), &["198.51.100.1:5123"], &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["[2001:db8::1]:443"], &trusted),
+            ip("2001:db8::1")
+        );
+        // IPv6 clients behind an IPv4 proxy.
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &["2001:db8::1"], &trusted),
+            ip("2001:db8::1")
+        );
+    }
 }

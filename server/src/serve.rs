@@ -102,6 +102,10 @@ pub async fn router(
         .route_service("/agency/{*rest}", console)
         .fallback_service(portal)
         .layer(axum::middleware::from_fn(crate::portal::same_origin))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::portal::TrustedProxies(settings.trusted_proxies.clone().into()),
+            crate::portal::client_address,
+        ))
         .merge(pkg)
         .merge(health)
         .merge(crate::api::router(
@@ -226,21 +230,25 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     let gateway = gateway(&settings)?;
     tracing::info!(processor = gateway.name(), "payments");
-    tokio::spawn(crate::payments::run_worker(
-        accounts.clone(),
-        gateway.clone(),
-        Duration::from_secs(settings.worker_interval_secs.max(1)),
-    ));
     let sms = crate::messaging::sms_gateway(&settings)?;
     tracing::info!(transport = sms.name(), "text messages");
     let bot = crate::telegram::telegram_bot(&accounts, &settings)?;
-    crate::webhooks::spawn(&accounts, &settings);
-    tokio::spawn(crate::messaging::run_worker(
-        accounts.clone(),
-        sms,
-        crate::telegram::chat_gateway(bot.as_ref()),
-        settings.clone(),
-    ));
+    if settings.serve_runs_workers {
+        tokio::spawn(crate::payments::run_worker(
+            accounts.clone(),
+            gateway.clone(),
+            Duration::from_secs(settings.worker_interval_secs.max(1)),
+        ));
+        crate::webhooks::spawn(&accounts, &settings);
+        tokio::spawn(crate::messaging::run_worker(
+            accounts.clone(),
+            sms,
+            crate::telegram::chat_gateway(bot.as_ref()),
+            settings.clone(),
+        ));
+    } else {
+        tracing::info!("background work left to `settle worker` processes");
+    }
     if let Some(bot) = &bot {
         if settings.telegram_webhook_secret.is_some() {
             tracing::info!("telegram bot in webhook mode at /webhooks/telegram");

@@ -118,6 +118,14 @@ pub struct Settings {
     /// `secret_token`) and `<public_url>/webhooks/telegram` as the address. Unset: long
     /// polling, for one machine.
     pub telegram_webhook_secret: Option<SecretString>,
+    /// The reverse proxies in front of the servers (addresses or ranges, `10.0.0.0/8`):
+    /// from one of them, the client's address is read from `X-Forwarded-For`, so limits
+    /// per client keep working behind the proxy. Empty: the connection's own address.
+    #[serde(deserialize_with = "address_ranges")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether `serve` also runs the background work (plan charges, the messaging worker,
+    /// agency webhook deliveries). Turn it off where `settle worker` processes do that work.
+    pub serve_runs_workers: bool,
 }
 
 /// Environment values are parsed as TOML, so `+15005550006` arrives as a number: read it
@@ -133,6 +141,35 @@ fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::E
         Raw::Text(t) => t,
         Raw::Number(n) => format!("+{n}"),
     })
+}
+
+/// Address ranges as a list or as one comma-separated text (the environment's form); a
+/// bare address is a range of one.
+fn address_ranges<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        List(Vec<String>),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::Text(t) => t.split(',').map(str::to_string).collect(),
+        Raw::List(l) => l,
+    };
+    items
+        .iter()
+        .map(|i| i.trim())
+        .filter(|i| !i.is_empty())
+        .map(|i| {
+            i.parse::<ipnet::IpNet>()
+                .or_else(|_| i.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "`{i}` is not an IP address or range (like 10.0.0.0/8)"
+                    ))
+                })
+        })
+        .collect()
 }
 
 impl Default for Settings {
@@ -166,6 +203,8 @@ impl Default for Settings {
             telegram_bot_username: None,
             telegram_api_url: "https://api.telegram.org".to_string(),
             telegram_webhook_secret: None,
+            trusted_proxies: Vec::new(),
+            serve_runs_workers: true,
         }
     }
 }
@@ -230,6 +269,13 @@ mod tests {
             jail.set_env("SETTLE_SMS_FROM", "MG0123456789abcdef0123456789abcdef");
             let s = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(s.sms_from, "MG0123456789abcdef0123456789abcdef");
+            jail.set_env("SETTLE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1");
+            let s = Settings::load(None).map_err(|e| *e)?;
+            let ranges: Vec<String> = s.trusted_proxies.iter().map(|r| r.to_string()).collect();
+            assert_eq!(ranges, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+            jail.set_env("SETTLE_TRUSTED_PROXIES", "10.0.0.0/33");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("not an IP address or range"), "{err}");
             Ok(())
         });
     }

@@ -110,6 +110,38 @@ fn import_prints_one_line_per_bad_row_and_keeps_the_good_ones() {
 }
 
 #[test]
+fn import_check_reports_bad_rows_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("settle.db");
+    let file = dir.path().join("placements.csv");
+    let csv = [
+        HEADER.to_string(),
+        row("G-1", "100.00"),
+        row("B-1", "99.00"),
+    ]
+    .join("\n");
+    std::fs::write(&file, csv).unwrap();
+    let out = settle(&db)
+        .args(["import", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with("line 3 (B-1): current_balance 99.00 USD does not equal"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stderr.contains("2 row(s): 1 valid, 1 rejected (checked only"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "a check opened the database");
+}
+
+#[test]
 fn import_of_a_file_missing_columns_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.csv");

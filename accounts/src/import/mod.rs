@@ -9,6 +9,7 @@ mod write;
 
 use std::io::Read;
 
+use chrono::NaiveDate;
 use domain::AgencyId;
 use serde::Serialize;
 
@@ -53,6 +54,40 @@ pub struct ImportReport {
     pub rejected: u64,
     /// Header columns Settle does not know and ignored.
     pub ignored_columns: Vec<String>,
+}
+
+/// What reading a placement file found, with nothing written: a dry run of the import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileCheck {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that pass every check of a single row.
+    pub valid: u64,
+    /// Rows refused, in file order.
+    pub rejected: Vec<RowError>,
+    /// Header columns Settle does not know and would ignore.
+    pub ignored_columns: Vec<String>,
+}
+
+/// Reads and checks a placement file exactly as [`Accounts::import_placements`] does, and
+/// writes nothing. A reference repeated within the file or already placed is found only by
+/// the import itself, which needs the database. A file that cannot be read at all (no
+/// header, missing required columns) is an error, as it is for the import.
+pub fn check_placements<R: Read>(reader: R, today: NaiveDate) -> Result<FileCheck> {
+    let mut check = FileCheck::default();
+    csv_rows::read_chunks(
+        reader,
+        today,
+        1_000,
+        |c| check.ignored_columns = c.ignored.clone(),
+        |chunk| {
+            check.rows += chunk.rows;
+            check.valid += chunk.good.len() as u64;
+            check.rejected.extend(chunk.bad);
+            true
+        },
+    )?;
+    Ok(check)
 }
 
 /// Rows per chunk (each chunk is one transaction). SQLite's limit of 32,766 bound values

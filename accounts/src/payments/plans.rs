@@ -453,12 +453,14 @@ impl Accounts {
                                  AND h.kind IN ('bankruptcy', 'deceased'))
              ORDER BY i.due_on, i.id
              LIMIT $3";
+        // SQLite: the write lock from the start. A plain BEGIN reads, then fails with
+        // "database is locked" at the UPDATE if another writer came in between.
+        let (begin, sql) = match self.engine() {
+            crate::Engine::Postgres => ("BEGIN", format!("{select} FOR UPDATE OF i SKIP LOCKED")),
+            crate::Engine::Sqlite => ("BEGIN IMMEDIATE", select.to_string()),
+        };
         let rows: Vec<DueRow> = with_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
-            let sql = match self.engine() {
-                crate::Engine::Postgres => format!("{select} FOR UPDATE OF i SKIP LOCKED"),
-                crate::Engine::Sqlite => select.to_string(),
-            };
+            let mut tx = pool.begin_with(begin).await?;
             let rows: Vec<DueRow> = sqlx::query_as(&sql)
                 .bind(today)
                 .bind(now)

@@ -269,6 +269,79 @@ pub async fn plans_charge_retry_break_and_move(h: &Harness) {
         .all(|r| r.link_path == "/plan"));
 }
 
+/// Several workers charging at once (on PostgreSQL each claim skips rows another holds)
+/// charge every due instalment exactly once.
+pub async fn parallel_charge_passes_charge_each_instalment_once(h: &Harness) {
+    let acc = h.accounts.clone();
+    let agency = agency(&acc).await;
+    acc.set_payment_terms(agency, "", &terms()).await.unwrap();
+    let demo = DemoGateway::new(URL);
+    let today = acc.clock().now().date_naive();
+    let t = terms();
+    let mut accounts = Vec::new();
+    for i in 0..24 {
+        let account = one_account(&acc, agency, &format!("PAR-{i}")).await;
+        let schedule = t
+            .schedule(usd(91_250), Frequency::Monthly, 3, today, today)
+            .unwrap();
+        let (_, setup) = acc
+            .create_plan(
+                &demo,
+                account,
+                Frequency::Monthly,
+                &schedule,
+                "I authorize...",
+                URL,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            acc.demo_complete(&setup.id, "4242424242424242")
+                .await
+                .unwrap(),
+            DemoOutcome::Saved
+        );
+        accounts.push(account);
+    }
+    let due = today.and_hms_opt(16, 0, 0).unwrap().and_utc();
+    h.clock.set(acc.clock().now().max(due));
+    let passes: Vec<_> = (0..4)
+        .map(|_| {
+            let (acc, demo) = (acc.clone(), demo.clone());
+            tokio::spawn(async move {
+                let mut charged = 0;
+                loop {
+                    let (ok, failed) = acc.charge_due_instalments(&demo, 5).await.unwrap();
+                    assert_eq!(failed, 0);
+                    if ok == 0 {
+                        return charged;
+                    }
+                    charged += ok;
+                }
+            })
+        })
+        .collect();
+    let mut charged = 0;
+    for p in passes {
+        charged += p.await.unwrap();
+    }
+    assert_eq!(charged, 24, "each due instalment charged once in all");
+    for account in accounts {
+        let plan = acc.plan(account).await.unwrap().unwrap();
+        let paid: Vec<_> = plan
+            .instalments
+            .iter()
+            .filter(|i| i.status == "paid")
+            .collect();
+        assert_eq!(paid.len(), 1, "{:?}", plan.instalments);
+        assert_eq!(paid[0].attempts, 0, "no failed attempt");
+        assert_eq!(
+            acc.balance(account).await.unwrap(),
+            usd(91_250 - paid[0].amount.minor())
+        );
+    }
+}
+
 pub async fn a_new_card_fixes_a_failing_plan(h: &Harness) {
     let acc = h.accounts.clone();
     let agency = agency(&acc).await;
