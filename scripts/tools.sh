@@ -46,11 +46,13 @@ ensure_build_tools() {
   export PATH="$SETTLE_CACHE/node/node_modules/.bin:$PATH"
 }
 
-# Chromium for the end-to-end tests, PostgreSQL 15 for the storage suite, Playwright's client.
+# Chromium for the end-to-end tests, PostgreSQL 15 for the storage suite, wrk for the
+# benchmarks' smoke run, Playwright's client.
 ensure_test_tools() {
   command -v chromium >/dev/null || apt_install chromium
   command -v pg_ctlcluster >/dev/null || apt_install postgresql-15
   command -v sqlite3 >/dev/null || apt_install sqlite3
+  command -v wrk >/dev/null || apt_install wrk
   (cd end2end && npm ci --no-audit --no-fund >/dev/null)
   ensure_schemathesis
 }
@@ -77,8 +79,8 @@ as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 
-# Starts the machine's PostgreSQL 15, makes a fresh test database, exports its URL.
-start_postgres() {
+# Starts the machine's PostgreSQL 15 cluster and makes sure the `settle` role exists.
+postgres_up() {
   if ! pg_lsclusters -h 2>/dev/null | awk '$1 == "15" && $2 == "main"' | grep -q online; then
     as_root pg_ctlcluster 15 main start
   fi
@@ -87,6 +89,11 @@ start_postgres() {
       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'settle') THEN
         CREATE ROLE settle LOGIN PASSWORD 'settle' CREATEDB;
       END IF; END \$\$;"
+}
+
+# Starts PostgreSQL, makes a fresh test database, exports its URL.
+start_postgres() {
+  postgres_up
   as_postgres dropdb --if-exists settle_test
   as_postgres createdb -O settle settle_test
   export SETTLE_TEST_DATABASE_URL="postgres://settle:settle@127.0.0.1:5432/settle_test"

@@ -18,7 +18,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1_000_000)]
     pub rows: u64,
     /// A PostgreSQL URL to measure as well (a fresh schema is made and dropped).
-    #[arg(long, env = "SETTLE_BENCH_POSTGRES_URL")]
+    #[arg(long)]
     pub postgres: Option<String>,
     /// Where to write the Markdown table (it is always printed).
     #[arg(long)]
@@ -49,9 +49,17 @@ async fn run_timed(cmd: &mut Command) -> anyhow::Result<(f64, String)> {
     Ok((secs, stderr))
 }
 
-fn peak_from(stderr: &str) -> Option<f64> {
-    let at = stderr.find("peak memory ")? + "peak memory ".len();
+/// The number after the last `label` in a child's summary on standard error.
+pub(crate) fn figure(stderr: &str, label: &str) -> Option<f64> {
+    let at = stderr.rfind(label)? + label.len();
     stderr[at..].split_whitespace().next()?.parse().ok()
+}
+
+/// This machine's cores, for the tables' captions.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 async fn settle_import(
@@ -68,7 +76,58 @@ async fn settle_import(
             .stdout(std::process::Stdio::null()),
     )
     .await?;
-    Ok((secs, peak_from(&stderr), stderr))
+    Ok((secs, figure(&stderr, "peak memory "), stderr))
+}
+
+/// A schema of its own on a PostgreSQL server, for one benchmark: made on creation, and
+/// removed with everything in it by [`ScratchSchema::remove`]. Its `url` puts Settle in it.
+pub(crate) struct ScratchSchema {
+    server: String,
+    name: String,
+    /// The server's URL with the schema as the search path.
+    pub url: String,
+}
+
+impl ScratchSchema {
+    /// Makes a fresh schema named after `prefix` and this process.
+    pub async fn create(server: &str, prefix: &str) -> anyhow::Result<Self> {
+        let name = format!("{prefix}_{}", std::process::id());
+        let sep = if server.contains('?') { '&' } else { '?' };
+        let scratch = Self {
+            url: format!("{server}{sep}options=-c%20search_path%3D{name}"),
+            server: server.to_string(),
+            name,
+        };
+        scratch
+            .psql(&format!("CREATE SCHEMA {}", scratch.name))
+            .await
+            .context("psql must be installed and the PostgreSQL URL reachable")?;
+        Ok(scratch)
+    }
+
+    fn psql_command(&self, sql: &str) -> Command {
+        let mut c = Command::new("psql");
+        c.arg(&self.server)
+            .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", sql])
+            // Through the environment, since one -c cannot mix SQL with a \copy.
+            .env("PGOPTIONS", format!("-c search_path={}", self.name));
+        c
+    }
+
+    /// Runs SQL (or a psql meta-command) with the schema as the search path.
+    pub async fn psql(&self, sql: &str) -> anyhow::Result<()> {
+        run_timed(&mut self.psql_command(sql)).await.map(|_| ())
+    }
+
+    /// Drops the schema and everything in it; a failure is only reported.
+    pub async fn remove(self) {
+        if let Err(e) = self
+            .psql(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .await
+        {
+            eprintln!("could not drop schema {}: {e:#}", self.name);
+        }
+    }
 }
 
 /// Runs the benchmark and prints the table.
@@ -122,40 +181,41 @@ pub async fn run(_settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
     });
 
     if let Some(pg) = &args.postgres {
-        let schema = format!("bench_{}", std::process::id());
-        let psql = |sql: String| {
-            let mut c = Command::new("psql");
-            c.arg(pg)
-                .arg("-v")
-                .arg("ON_ERROR_STOP=1")
-                .arg("-q")
-                .arg("-c")
-                .arg(sql);
-            c
+        let scratch = ScratchSchema::create(pg, "bench").await?;
+        let copied = async {
+            scratch
+                .psql(&format!(
+                    "CREATE TABLE raw ({})",
+                    accounts::demo::HEADER
+                        .map(|c| format!("{c} text"))
+                        .join(", ")
+                ))
+                .await?;
+            let started = Instant::now();
+            scratch
+                .psql(&format!(
+                    "\\copy raw FROM '{}' WITH (FORMAT csv, HEADER true)",
+                    file.display()
+                ))
+                .await?;
+            Ok::<_, anyhow::Error>(started.elapsed().as_secs_f64())
+        }
+        .await;
+        let secs = match copied {
+            Ok(secs) => secs,
+            Err(e) => {
+                scratch.remove().await;
+                return Err(e);
+            }
         };
-        run_timed(&mut psql(format!(
-            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.raw ({})",
-            accounts::demo::HEADER
-                .map(|c| format!("{c} text"))
-                .join(", ")
-        )))
-        .await
-        .context("psql must be installed and the URL reachable")?;
-        let (secs, _) = run_timed(&mut psql(format!(
-            "\\copy {schema}.raw FROM '{}' WITH (FORMAT csv, HEADER true)",
-            file.display()
-        )))
-        .await?;
         results.push(Measure {
             engine: "PostgreSQL",
             loader: "psql \\copy (raw table)".into(),
             seconds: secs,
             peak_mib: None,
         });
-        let sep = if pg.contains('?') { '&' } else { '?' };
-        let url = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
-        let outcome = settle_import(&file, &url).await;
-        let _ = run_timed(&mut psql(format!("DROP SCHEMA {schema} CASCADE"))).await;
+        let outcome = settle_import(&file, &scratch.url).await;
+        scratch.remove().await;
         let (secs, peak, summary) = outcome?;
         eprintln!("{}", summary.trim());
         results.push(Measure {
@@ -172,9 +232,7 @@ pub async fn run(_settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
          |---|---|---:|---:|---:|---:|\n",
         args.rows,
         bytes as f64 / 1e6,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        cores()
     );
     for m in &results {
         let raw = results

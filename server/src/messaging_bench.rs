@@ -14,18 +14,20 @@ use chrono::{Duration, Utc};
 use clap::Args;
 use tokio::process::Command;
 
+use crate::bench::{cores, figure, ScratchSchema};
+
 /// Arguments of `messages bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Accounts in the scheduling run (each due for its first message).
     #[arg(long, default_value_t = 1_000_000)]
     pub accounts: u64,
-    /// Messages sent to the fake provider.
+    /// Accounts placed for the sending test; what one run queues for them is sent.
     #[arg(long, default_value_t = 20_000)]
     pub send: u64,
-    /// A PostgreSQL URL to run the scheduling run on as well (a fresh schema is made and
-    /// dropped).
-    #[arg(long, env = "SETTLE_BENCH_POSTGRES_URL")]
+    /// A PostgreSQL URL to measure the run and the sending on as well (fresh schemas are
+    /// made and dropped).
+    #[arg(long)]
     pub postgres: Option<String>,
     /// Where to write the Markdown table (it is always printed).
     #[arg(long)]
@@ -55,12 +57,6 @@ async fn settle(args: &[&str], env: &[(&str, String)]) -> anyhow::Result<Child> 
         bail!("settle {args:?} failed: {}", child.stderr);
     }
     Ok(child)
-}
-
-/// A number after `label` in the child's summary line.
-fn figure(stderr: &str, label: &str) -> Option<f64> {
-    let at = stderr.rfind(label)? + label.len();
-    stderr[at..].split_whitespace().next()?.parse().ok()
 }
 
 async fn import(dir: &Path, rows: u64, url: &str) -> anyhow::Result<()> {
@@ -122,84 +118,22 @@ async fn fake_twilio() -> anyhow::Result<(String, Arc<AtomicU64>)> {
     Ok((format!("http://{addr}"), count))
 }
 
-/// Runs the benchmark and prints the table.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    // Tomorrow 18:00 UTC: 13:00 in New York, 08:00 in Honolulu; every account is due.
-    let clock = format!(
-        "{}T18:00:00Z",
-        (Utc::now() + Duration::days(1)).date_naive()
-    );
-    let mut rows = Vec::new();
-
-    let url = format!("sqlite:{}", dir.path().join("schedule.db").display());
-    let started = Instant::now();
-    import(dir.path(), args.accounts, &url).await?;
-    eprintln!(
-        "placed {} accounts in {:.1}s",
-        args.accounts,
-        started.elapsed().as_secs_f64()
-    );
-    let r = schedule(&url, &clock).await?;
-    rows.push(format!(
-        "| SQLite | scheduling run | {} accounts | {:.1} s | {:.0} accounts/s | {:.0} MiB | {} queued |",
-        args.accounts,
-        r.seconds,
-        args.accounts as f64 / r.seconds,
-        r.peak_mib,
-        r.queued
-    ));
-
-    if let Some(pg) = &args.postgres {
-        let schema = format!("msgbench_{}", std::process::id());
-        let psql = |sql: String| {
-            let mut c = Command::new("psql");
-            c.arg(pg)
-                .arg("-v")
-                .arg("ON_ERROR_STOP=1")
-                .arg("-q")
-                .arg("-c")
-                .arg(sql);
-            c
-        };
-        let made = psql(format!("CREATE SCHEMA {schema}")).output().await?;
-        if !made.status.success() {
-            bail!("psql: {}", String::from_utf8_lossy(&made.stderr));
-        }
-        let sep = if pg.contains('?') { '&' } else { '?' };
-        let pg_url = format!("{pg}{sep}options=-c%20search_path%3D{schema}");
-        let outcome = async {
-            import(dir.path(), args.accounts, &pg_url).await?;
-            schedule(&pg_url, &clock).await
-        }
-        .await;
-        let _ = psql(format!("DROP SCHEMA {schema} CASCADE")).output().await;
-        let r = outcome?;
-        rows.push(format!(
-            "| PostgreSQL | scheduling run | {} accounts | {:.1} s | {:.0} accounts/s | {:.0} MiB | {} queued |",
-            args.accounts,
-            r.seconds,
-            args.accounts as f64 / r.seconds,
-            r.peak_mib,
-            r.queued
-        ));
-    }
-
-    let send_url = format!("sqlite:{}", dir.path().join("send.db").display());
-    import(dir.path(), args.send, &send_url).await?;
-    schedule(&send_url, &clock).await?;
-    let (api, count) = fake_twilio().await?;
+/// Sends the messages queued in `url` (for `count` accounts) to a fake Twilio with the
+/// per-sender limit lifted; returns the table row.
+async fn send(
+    engine: &str,
+    url: &str,
+    count: u64,
+    day: chrono::NaiveDate,
+) -> anyhow::Result<String> {
+    let (api, taken) = fake_twilio().await?;
     // Each child's clock starts at the instant it is given: the sender's starts a minute
     // after the run's, past every row it queued.
-    let send_clock = format!(
-        "{}T18:01:00Z",
-        (Utc::now() + Duration::days(1)).date_naive()
-    );
     let child = settle(
         &["messages", "run", "--no-schedule", "--no-limit"],
         &[
-            ("SETTLE_DATABASE_URL", send_url.clone()),
-            ("SETTLE_CLOCK_START", send_clock),
+            ("SETTLE_DATABASE_URL", url.to_string()),
+            ("SETTLE_CLOCK_START", format!("{day}T18:01:00Z")),
             ("SETTLE_TWILIO_ACCOUNT_SID", "ACbench".into()),
             ("SETTLE_TWILIO_AUTH_TOKEN", "bench-token".into()),
             ("SETTLE_TWILIO_API_URL", api),
@@ -207,24 +141,93 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     let seconds = figure(&child.stderr, "send ").unwrap_or(f64::NAN);
-    let taken = count.load(Ordering::Relaxed);
+    let taken = taken.load(Ordering::Relaxed);
     if taken == 0 {
         bail!("the fake provider took no message: {}", child.stdout.trim());
     }
-    rows.push(format!(
-        "| SQLite | sending to a fake Twilio (limit lifted) | {} messages | {:.1} s | {:.0} messages/s | {:.0} MiB | {} taken by the fake |",
-        args.send,
-        seconds,
+    Ok(format!(
+        "| {engine} | sending to a fake Twilio (limit lifted) | {count} accounts | {seconds:.1} s | {:.0} messages/s | {:.0} MiB | {taken} taken by the fake |",
         taken as f64 / seconds,
         figure(&child.stderr, "peak memory ").unwrap_or(f64::NAN),
-        taken
-    ));
+    ))
+}
 
-    let mut table =
-        format!(
+/// On one engine: the scheduling run over `args.accounts` accounts placed in `database`, and
+/// the sending of what a run queues for `args.send` accounts placed in `send_database`.
+async fn engine_rows(
+    engine: &str,
+    args: &BenchArgs,
+    dir: &Path,
+    day: chrono::NaiveDate,
+    database: &str,
+    send_database: &str,
+) -> anyhow::Result<Vec<String>> {
+    let clock = format!("{day}T18:00:00Z");
+    let started = Instant::now();
+    import(dir, args.accounts, database).await?;
+    eprintln!(
+        "{engine}: placed {} accounts in {:.1}s",
+        args.accounts,
+        started.elapsed().as_secs_f64()
+    );
+    let r = schedule(database, &clock).await?;
+    let schedule_row = format!(
+        "| {engine} | scheduling run | {} accounts | {:.1} s | {:.0} accounts/s | {:.0} MiB | {} queued |",
+        args.accounts,
+        r.seconds,
+        args.accounts as f64 / r.seconds,
+        r.peak_mib,
+        r.queued
+    );
+    import(dir, args.send, send_database).await?;
+    schedule(send_database, &clock).await?;
+    let send_row = send(engine, send_database, args.send, day).await?;
+    Ok(vec![schedule_row, send_row])
+}
+
+/// Runs the benchmark and prints the table.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // Tomorrow 18:00 UTC: 13:00 in New York, 08:00 in Honolulu; every account is due.
+    let day = (Utc::now() + Duration::days(1)).date_naive();
+    let sqlite = |name: &str| format!("sqlite:{}", dir.path().join(name).display());
+    let mut rows = engine_rows(
+        "SQLite",
+        &args,
+        dir.path(),
+        day,
+        &sqlite("schedule.db"),
+        &sqlite("send.db"),
+    )
+    .await?;
+
+    if let Some(pg) = &args.postgres {
+        let run_schema = ScratchSchema::create(pg, "msgbench").await?;
+        let send_schema = match ScratchSchema::create(pg, "msgsend").await {
+            Ok(s) => s,
+            Err(e) => {
+                run_schema.remove().await;
+                return Err(e);
+            }
+        };
+        let outcome = engine_rows(
+            "PostgreSQL",
+            &args,
+            dir.path(),
+            day,
+            &run_schema.url,
+            &send_schema.url,
+        )
+        .await;
+        run_schema.remove().await;
+        send_schema.remove().await;
+        rows.extend(outcome?);
+    }
+
+    let mut table = format!(
         "Messaging, {} cores\n\n| engine | what | size | time | rate | peak memory | result |\n\
          |---|---|---:|---:|---:|---:|---|\n",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        cores()
     );
     for r in rows {
         table.push_str(&r);

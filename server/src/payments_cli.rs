@@ -24,7 +24,8 @@ pub enum PaymentsCommand {
         since_hours: i64,
     },
     /// Measures webhook ingest: signed Stripe events verified, read and applied once, with
-    /// repeated deliveries, on a fresh SQLite file. Prints a Markdown table row.
+    /// repeated deliveries, on a fresh SQLite file (and PostgreSQL schema). Prints a
+    /// Markdown table.
     Bench {
         /// Distinct events.
         #[arg(long, default_value_t = 20_000)]
@@ -35,6 +36,9 @@ pub enum PaymentsCommand {
         /// Deliveries handled at once.
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// A PostgreSQL URL to measure as well (a fresh schema is made and dropped).
+        #[arg(long)]
+        postgres: Option<String>,
     },
 }
 
@@ -46,7 +50,24 @@ pub async fn run(settings: &Settings, command: PaymentsCommand) -> anyhow::Resul
             events,
             duplicates,
             concurrency,
-        } => bench(events, duplicates, concurrency).await,
+            postgres,
+        } => {
+            let dir = tempfile::tempdir()?;
+            let sqlite = format!("sqlite:{}", dir.path().join("bench.db").display());
+            let mut rows = vec![ingest("SQLite", &sqlite, events, duplicates, concurrency).await?];
+            if let Some(pg) = postgres {
+                let scratch = crate::bench::ScratchSchema::create(&pg, "paybench").await?;
+                let row = ingest("PostgreSQL", &scratch.url, events, duplicates, concurrency).await;
+                scratch.remove().await;
+                rows.push(row?);
+            }
+            println!("| engine | deliveries | distinct | concurrency | seconds | deliveries/s |");
+            println!("|---|---:|---:|---:|---:|---:|");
+            for row in rows {
+                println!("{row}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -74,11 +95,17 @@ async fn reconcile(settings: &Settings, since_hours: i64) -> anyhow::Result<()> 
     Ok(())
 }
 
-async fn bench(events: usize, duplicates: f64, concurrency: usize) -> anyhow::Result<()> {
+/// Delivers `events` signed events plus repeats to a fresh database at `url`, `concurrency`
+/// at a time, checks each was applied once, and returns the table row.
+async fn ingest(
+    engine: &str,
+    url: &str,
+    events: usize,
+    duplicates: f64,
+    concurrency: usize,
+) -> anyhow::Result<String> {
     const SECRET: &str = "whsec_bench";
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite:{}", dir.path().join("bench.db").display());
-    let accounts = Accounts::open(&url, Arc::new(SystemClock)).await?;
+    let accounts = Accounts::open(url, Arc::new(SystemClock)).await?;
     accounts.seed_demo().await?;
     let agency = accounts.agencies().await?[0].id;
     let mut ids = Vec::new();
@@ -88,6 +115,12 @@ async fn bench(events: usize, duplicates: f64, concurrency: usize) -> anyhow::Re
             ids.push(a.id.0);
         }
     }
+    let today = Utc::now().date_naive();
+    let days =
+        accounts::reports::Range::new(today - chrono::Days::new(1), today + chrono::Days::new(1))?;
+    let collected =
+        |r: accounts::reports::Report| r.collected_by_day.iter().map(|d| d.1).sum::<i64>();
+    let before = collected(accounts.report(agency, days).await?);
     let now = Utc::now().timestamp();
     let mut rng = rand::rng();
     let mut expected = 0i64;
@@ -152,15 +185,17 @@ async fn bench(events: usize, duplicates: f64, concurrency: usize) -> anyhow::Re
         "{} events applied, expected {events}",
         applied.load(Ordering::Relaxed)
     );
-    println!("| deliveries | distinct | concurrency | seconds | deliveries/s |");
-    println!("|---:|---:|---:|---:|---:|");
-    println!(
-        "| {deliveries} | {events} | {concurrency} | {secs:.2} | {:.0} |",
-        deliveries as f64 / secs
+    let credited = collected(accounts.report(agency, days).await?) - before;
+    anyhow::ensure!(
+        credited == expected,
+        "the ledger took {credited} cents, expected {expected}"
     );
     eprintln!(
-        "ledger credited {expected} cents once each; {extra} repeated deliveries changed nothing"
+        "{engine}: ledger credited {expected} cents, each payment once; {extra} repeated deliveries changed nothing"
     );
     accounts.close().await;
-    Ok(())
+    Ok(format!(
+        "| {engine} | {deliveries} | {events} | {concurrency} | {secs:.2} | {:.0} |",
+        deliveries as f64 / secs
+    ))
 }

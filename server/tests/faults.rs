@@ -9,7 +9,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use support::{assert_sent_once, fake_twilio, pg_outcome, place_accounts, settle, PrivatePostgres};
+use support::{
+    assert_sent_once, fake_twilio, pg_outcome, place_accounts, settle, PrivatePostgres, Received,
+};
 
 const ACCOUNTS: u64 = 300;
 
@@ -45,16 +47,43 @@ async fn sent(db: &str) -> i64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_workers_one_killed_again_and_again_send_each_message_once() {
-    let Some(pg) = PrivatePostgres::start() else {
-        return;
-    };
+/// A private PostgreSQL server with `ACCOUNTS` accounts placed, and a fake Twilio.
+struct Setup {
+    pg: PrivatePostgres,
+    db: String,
+    api: String,
+    received: Received,
+    began: Instant,
+}
+
+async fn setup() -> Option<Setup> {
+    let pg = PrivatePostgres::start()?;
     let db = pg.url();
     let dir = tempfile::tempdir().unwrap();
     let (api, received) = fake_twilio().await;
     let began = Instant::now();
     place_accounts(&db, &api, began, dir.path(), ACCOUNTS).await;
+    Some(Setup {
+        pg,
+        db,
+        api,
+        received,
+        began,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_one_killed_again_and_again_send_each_message_once() {
+    let Some(Setup {
+        pg: _pg,
+        db,
+        api,
+        received,
+        began,
+    }) = setup().await
+    else {
+        return;
+    };
 
     let mut steady = settle(&db, &api, began).arg("worker").spawn().unwrap();
     let mut rng = rand::rng();
@@ -78,14 +107,16 @@ async fn two_workers_one_killed_again_and_again_send_each_message_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_crashed_mid_run_the_workers_resume_and_nothing_is_lost_or_doubled() {
-    let Some(pg) = PrivatePostgres::start() else {
+    let Some(Setup {
+        pg,
+        db,
+        api,
+        received,
+        began,
+    }) = setup().await
+    else {
         return;
     };
-    let db = pg.url();
-    let dir = tempfile::tempdir().unwrap();
-    let (api, received) = fake_twilio().await;
-    let began = Instant::now();
-    place_accounts(&db, &api, began, dir.path(), ACCOUNTS).await;
 
     // 20 texts a second per worker, so most of the run is still ahead at the crash.
     let worker = || {

@@ -99,22 +99,7 @@ async fn two_servers_share_sessions_and_take_256_connections_without_an_error() 
     let opened = client.get(&link).send().await.unwrap();
     let mut cookie = session_cookie(&opened).expect("the link starts a session");
     let verify = opened.headers()[LOCATION].to_str().unwrap().to_string();
-    let page = client
-        .get(format!("{a}{verify}"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let action = page
-        .split("action=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap())
-        .find(|a| a.starts_with("/api/verify"))
-        .unwrap_or_else(|| panic!("no identity form on {verify}:\n{page}"))
-        .to_string();
+    let action = form_action(&client, &format!("{a}{verify}"), &cookie, "/api/verify").await;
 
     // Behind the trusted proxy each client has its own limit: the fourth try from one
     // client within the minute is turned away, another client's is not.
@@ -225,22 +210,7 @@ async fn two_servers_share_sessions_and_take_256_connections_without_an_error() 
     assert!(total >= CONNECTIONS as u64, "{total} requests");
 
     // Signing out on A ends the session on B too.
-    let page = client
-        .get(format!("{a}/account"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let sign_out = page
-        .split("action=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap())
-        .find(|a| a.starts_with("/api/sign_out") || a.contains("sign_out"))
-        .unwrap_or_else(|| panic!("no sign-out form on /account:\n{page}"))
-        .to_string();
+    let sign_out = form_action(&client, &format!("{a}/account"), &cookie, "/api/sign_out").await;
     let out = client
         .post(format!("{a}{sign_out}"))
         .header(COOKIE, &cookie)
@@ -277,4 +247,24 @@ async fn two_servers_share_sessions_and_take_256_connections_without_an_error() 
         s.kill().await.unwrap();
     }
     drop(pg);
+}
+
+/// The `action` of the form on the page at `url` (fetched with the session) that posts to
+/// a server function whose path starts with `prefix`.
+async fn form_action(client: &reqwest::Client, url: &str, cookie: &str, prefix: &str) -> String {
+    let page = client
+        .get(url)
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    page.split("action=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .find(|a| a.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no form posting to {prefix} on {url}:\n{page}"))
+        .to_string()
 }

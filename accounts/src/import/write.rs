@@ -1,5 +1,5 @@
-//! Writing a chunk of validated placements: one transaction, one multi-row insert of the
-//! accounts, one of their opening postings. A reference already placed is skipped by the
+//! Writing a chunk of validated placements: one transaction, multi-row inserts of the
+//! accounts and of their opening postings. A reference already placed is skipped by the
 //! unique index, so concurrent or repeated imports never place a debt twice.
 
 use std::collections::hash_map::Entry;
@@ -17,7 +17,9 @@ use crate::Accounts;
 
 /// What writing a chunk did.
 pub(crate) struct WriteOutcome {
+    /// Rows placed as new accounts.
     pub imported: u64,
+    /// Rows whose reference an earlier import had already placed (left as they are).
     pub unchanged: u64,
     /// Rows whose reference appeared earlier in the same file.
     pub duplicates: Vec<RowError>,
@@ -35,6 +37,8 @@ fn duplicate(line: u64, p: &Placement, first_line: Option<i64>) -> RowError {
 }
 
 impl Accounts {
+    /// Writes one chunk of valid placements for `agency` in one transaction, as import run
+    /// `run`, and says what became of each row.
     pub(crate) async fn write_placements(
         &self,
         agency: AgencyId,
@@ -114,11 +118,70 @@ const ACCOUNT_COLUMNS: &str = "agency_id, account_ref, creditor, original_credit
     balance_at_itemization, interest_since, fees_since, payments_since, credits_since, \
     placed_amount, import_run_id, source_line, placed_at";
 
-/// SQLite: one multi-row insert of accounts returning the new ids, one of their postings.
+/// Rows per SQLite statement: 29 bound values each stays under SQLite's 32,766 limit.
+const SQLITE_STATEMENT_ROWS: usize = 1_000;
+
+/// SQLite: the chunk in one transaction, as multi-row inserts of accounts returning the new
+/// ids and of their postings. One transaction per large chunk matters more than the
+/// statements: every commit writes each index page it touched to the WAL again, and the
+/// phone and name indexes take rows in random order.
 async fn insert_values(pool: &SqlitePool, rows: &Rows<'_>) -> Result<Vec<Conflict>> {
     let mut tx = pool.begin().await?;
+    let mut inserted: Vec<(i64, String, i64)> = Vec::with_capacity(rows.unique.len());
+    for part in rows.unique.chunks(SQLITE_STATEMENT_ROWS) {
+        inserted.extend(insert_accounts(&mut tx, rows, part).await?);
+    }
+    for part in inserted.chunks(SQLITE_STATEMENT_ROWS) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at) ",
+        );
+        qb.push_values(part, |mut b, (id, _, amount)| {
+            b.push_bind(*id)
+                .push_bind("placement")
+                .push_bind(*amount)
+                .push_bind("placement")
+                .push_bind(rows.actor)
+                .push_bind(PLACEMENT_MEMO)
+                .push_bind(rows.now);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    let mut conflicts = Vec::new();
+    if inserted.len() < rows.unique.len() {
+        let placed: HashSet<&str> = inserted.iter().map(|r| r.1.as_str()).collect();
+        let refused: Vec<&str> = rows
+            .unique
+            .iter()
+            .map(|(_, p)| p.account_ref.as_str())
+            .filter(|r| !placed.contains(r))
+            .collect();
+        for part in refused.chunks(SQLITE_STATEMENT_ROWS) {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT account_ref, import_run_id, source_line FROM accounts WHERE agency_id = ",
+            );
+            qb.push_bind(rows.agency.0);
+            qb.push(" AND account_ref IN (");
+            let mut list = qb.separated(", ");
+            for r in part {
+                list.push_bind(*r);
+            }
+            list.push_unseparated(")");
+            conflicts.extend(qb.build_query_as::<Conflict>().fetch_all(&mut *tx).await?);
+        }
+    }
+    tx.commit().await?;
+    Ok(conflicts)
+}
+
+/// One multi-row insert of accounts; returns the id, reference and opening amount of each
+/// account placed (a reference already placed is skipped).
+async fn insert_accounts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    rows: &Rows<'_>,
+    part: &[&Numbered],
+) -> Result<Vec<(i64, String, i64)>> {
     let mut qb = sqlx::QueryBuilder::new(format!("INSERT INTO accounts ({ACCOUNT_COLUMNS}) "));
-    qb.push_values(rows.unique, |mut b, (line, p)| {
+    qb.push_values(part, |mut b, (line, p)| {
         let it = &p.itemization;
         b.push_bind(rows.agency.0)
             .push_bind(p.account_ref.as_str())
@@ -153,43 +216,7 @@ async fn insert_values(pool: &SqlitePool, rows: &Rows<'_>) -> Result<Vec<Conflic
     qb.push(
         " ON CONFLICT (agency_id, account_ref) DO NOTHING RETURNING id, account_ref, placed_amount",
     );
-    let inserted: Vec<(i64, String, i64)> = qb.build_query_as().fetch_all(&mut *tx).await?;
-    if !inserted.is_empty() {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO postings (account_id, kind, amount, idempotency_key, actor, memo, posted_at) ",
-        );
-        qb.push_values(&inserted, |mut b, (id, _, amount)| {
-            b.push_bind(*id)
-                .push_bind("placement")
-                .push_bind(*amount)
-                .push_bind("placement")
-                .push_bind(rows.actor)
-                .push_bind(PLACEMENT_MEMO)
-                .push_bind(rows.now);
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    let mut conflicts = Vec::new();
-    if inserted.len() < rows.unique.len() {
-        let placed: HashSet<&str> = inserted.iter().map(|r| r.1.as_str()).collect();
-        let mut qb = sqlx::QueryBuilder::new(
-            "SELECT account_ref, import_run_id, source_line FROM accounts WHERE agency_id = ",
-        );
-        qb.push_bind(rows.agency.0);
-        qb.push(" AND account_ref IN (");
-        let mut list = qb.separated(", ");
-        for (_, p) in rows
-            .unique
-            .iter()
-            .filter(|(_, p)| !placed.contains(p.account_ref.as_str()))
-        {
-            list.push_bind(p.account_ref.as_str());
-        }
-        list.push_unseparated(")");
-        conflicts = qb.build_query_as().fetch_all(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(conflicts)
+    Ok(qb.build_query_as().fetch_all(&mut **tx).await?)
 }
 
 const PLACEMENT_MEMO: &str = "placed with the agency";

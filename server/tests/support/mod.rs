@@ -117,52 +117,40 @@ pub struct RunOutcome {
     pub undecided: i64,
 }
 
-/// Reads a run's outcome from a PostgreSQL database.
-pub async fn pg_outcome(pool: &sqlx::PgPool) -> RunOutcome {
-    RunOutcome {
-        outbox: sqlx::query_as("SELECT recipient, body, status FROM outbox")
-            .fetch_all(pool)
+/// The same three queries on either engine's pool (sqlx pools are typed by engine).
+macro_rules! read_outcome {
+    ($pool:expr) => {
+        RunOutcome {
+            outbox: sqlx::query_as("SELECT recipient, body, status FROM outbox")
+                .fetch_all($pool)
+                .await
+                .unwrap(),
+            allowed: sqlx::query_as(
+                "SELECT account_id, COUNT(*) FROM compliance_decisions
+                 WHERE decision = 'allow' GROUP BY account_id",
+            )
+            .fetch_all($pool)
             .await
             .unwrap(),
-        allowed: sqlx::query_as(
-            "SELECT account_id, COUNT(*) FROM compliance_decisions
-             WHERE decision = 'allow' GROUP BY account_id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap(),
-        undecided: sqlx::query_scalar(
-            "SELECT COUNT(*) FROM accounts a WHERE NOT EXISTS
-               (SELECT 1 FROM compliance_decisions d WHERE d.account_id = a.id)",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap(),
-    }
+            undecided: sqlx::query_scalar(
+                "SELECT COUNT(*) FROM accounts a WHERE NOT EXISTS
+                   (SELECT 1 FROM compliance_decisions d WHERE d.account_id = a.id)",
+            )
+            .fetch_one($pool)
+            .await
+            .unwrap(),
+        }
+    };
+}
+
+/// Reads a run's outcome from a PostgreSQL database.
+pub async fn pg_outcome(pool: &sqlx::PgPool) -> RunOutcome {
+    read_outcome!(pool)
 }
 
 /// Reads a run's outcome from a SQLite database.
 pub async fn sqlite_outcome(pool: &sqlx::SqlitePool) -> RunOutcome {
-    RunOutcome {
-        outbox: sqlx::query_as("SELECT recipient, body, status FROM outbox")
-            .fetch_all(pool)
-            .await
-            .unwrap(),
-        allowed: sqlx::query_as(
-            "SELECT account_id, COUNT(*) FROM compliance_decisions
-             WHERE decision = 'allow' GROUP BY account_id",
-        )
-        .fetch_all(pool)
-        .await
-        .unwrap(),
-        undecided: sqlx::query_scalar(
-            "SELECT COUNT(*) FROM accounts a WHERE NOT EXISTS
-               (SELECT 1 FROM compliance_decisions d WHERE d.account_id = a.id)",
-        )
-        .fetch_one(pool)
-        .await
-        .unwrap(),
-    }
+    read_outcome!(pool)
 }
 
 /// The promises of a messaging run over `accounts` accounts, however its processes were
@@ -309,18 +297,22 @@ impl PrivatePostgres {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// One of the server programs, run as `postgres` when the tests run as root.
+    fn command(&self, program: &str, args: &[&str]) -> StdCommand {
         let path = self.bin.join(program);
-        let out = if is_root() {
-            StdCommand::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&path)
-                .args(args)
-                .output()
+        let mut cmd = if is_root() {
+            let mut c = StdCommand::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
         } else {
-            StdCommand::new(&path).args(args).output()
-        }
-        .unwrap();
+            StdCommand::new(path)
+        };
+        cmd.args(args);
+        cmd
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.command(program, args).output().unwrap();
         assert!(
             out.status.success(),
             "{program} {args:?}: {}{}",
@@ -332,18 +324,10 @@ impl PrivatePostgres {
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let path = self.bin.join("pg_ctl");
         let data = self.data();
-        let args = ["-D", data.as_str(), "-m", "immediate", "stop"];
-        let _ = if is_root() {
-            StdCommand::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(&path)
-                .args(args)
-                .output()
-        } else {
-            StdCommand::new(&path).args(args).output()
-        };
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "stop"])
+            .output();
     }
 }
 
