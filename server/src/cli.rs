@@ -204,7 +204,8 @@ pub async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Runs `import --check`: the same lines and summary as an import, from the file alone.
+/// Runs `import --check`: the same lines and summary as an import, from the file alone;
+/// exits with status 1 when any row was rejected.
 fn check_import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
@@ -233,6 +234,11 @@ fn check_import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         check.valid,
         check.rejected.len()
     );
+    if !check.rejected.is_empty() {
+        // A check is a gate in an agency's own scripts: rejected rows fail it, like a
+        // linter's findings, without an error message of its own (the lines said it).
+        std::process::exit(1);
+    }
     Ok(())
 }
 

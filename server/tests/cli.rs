@@ -127,7 +127,11 @@ fn import_check_reports_bad_rows_and_writes_nothing() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "rejected rows fail the check: {stderr}"
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(
         stdout.starts_with("line 3 (B-1): current_balance 99.00 USD does not equal"),
@@ -139,6 +143,19 @@ fn import_check_reports_bad_rows_and_writes_nothing() {
         "{stderr}"
     );
     assert!(!db.exists(), "a check opened the database");
+
+    std::fs::write(&file, [HEADER.to_string(), row("G-1", "100.00")].join("\n")).unwrap();
+    let out = settle(&db)
+        .args(["import", "--check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a file with no bad row passes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
