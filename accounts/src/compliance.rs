@@ -591,6 +591,8 @@ impl Accounts {
 
     /// The facts of many accounts at once, in a fixed number of queries: what the
     /// scheduling run reads for each batch, and what a single decision reads for one.
+    /// Every fact belongs to one of `ids` (the SQLite run decides a batch ahead while the
+    /// one before it is written, which is sound only while no fact spans accounts).
     pub(crate) async fn load_facts(
         &self,
         ids: &[i64],

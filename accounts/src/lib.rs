@@ -48,6 +48,10 @@ pub enum PoolRef<'a> {
 pub struct Accounts {
     db: db::Db,
     clock: Arc<dyn Clock>,
+    /// Held through a SQLite scheduling run: one at a time in a process (each keeps a
+    /// connection and reads on others, and a second would only invalidate the first's
+    /// read-ahead while it waits for the write lock).
+    sqlite_run: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -65,6 +69,7 @@ impl Accounts {
         Ok(Accounts {
             db: db::Db::connect(url).await?,
             clock,
+            sqlite_run: Arc::default(),
         })
     }
 

@@ -4,6 +4,9 @@
 //!
 //! A link token is 9 random bytes written as 12 URL-safe characters (`/l/` + 12 = 15
 //! characters of path). Only its SHA-256 is stored, so a database leak yields no usable link.
+//! Links are found by the first 8 bytes of that digest as an integer and then matched on
+//! the whole digest: an index of random 64-character keys made every scheduling batch
+//! rewrite most of its pages (an 8-byte key keeps the index five times smaller).
 //! A link is never proof of identity: it only names the account whose identity check follows.
 
 use std::fmt;
@@ -64,8 +67,32 @@ impl LinkToken {
         &self.0
     }
 
-    pub(crate) fn hash(&self) -> String {
-        hash_hex(&self.0)
+    /// The token as stored: its lookup key and its digest.
+    pub(crate) fn stored(&self) -> StoredToken {
+        StoredToken::of(&self.0)
+    }
+}
+
+/// What is stored of a link token: the SHA-256 as hex, and its first 8 bytes as a signed
+/// integer (big-endian), the indexed key the digest is then matched under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredToken {
+    /// The indexed key (not unique: the digest decides).
+    pub lookup: i64,
+    /// SHA-256 of the token, lowercase hex.
+    pub hash: String,
+}
+
+impl StoredToken {
+    /// What is stored of `secret`.
+    fn of(secret: &str) -> StoredToken {
+        let digest = Sha256::digest(secret.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        StoredToken {
+            lookup: i64::from_be_bytes(first),
+            hash: hex(&digest),
+        }
     }
 }
 
@@ -77,8 +104,12 @@ impl fmt::Debug for LinkToken {
 
 /// SHA-256 of a secret, as lowercase hex.
 pub(crate) fn hash_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A link just made: the token goes into a message, never into logs.
@@ -139,14 +170,17 @@ impl Accounts {
         let next_path = next_path.filter(|p| is_portal_path(p));
         let now = self.clock.now();
         let token = LinkToken::generate();
+        let stored = token.stored();
         let expires_at = now + ttl;
         let id: i64 = with_db!(&self.db, pool => {
             sqlx::query_scalar(
-                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at, next_path)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO portal_links (account_id, token_lookup, token_hash, created_at,
+                    expires_at, next_path)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(account.0)
-            .bind(token.hash())
+            .bind(stored.lookup)
+            .bind(stored.hash)
             .bind(now)
             .bind(expires_at)
             .bind(next_path)
@@ -163,11 +197,14 @@ impl Accounts {
     /// Where a link leads now.
     pub async fn resolve_link(&self, token: &LinkToken) -> Result<LinkStatus> {
         let now = self.clock.now();
+        let stored = token.stored();
         let row: Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = with_db!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT account_id, expires_at, revoked_at FROM portal_links WHERE token_hash = $1",
+                "SELECT account_id, expires_at, revoked_at FROM portal_links
+                 WHERE token_lookup = $1 AND token_hash = $2",
             )
-            .bind(token.hash())
+            .bind(stored.lookup)
+            .bind(&stored.hash)
             .fetch_optional(pool)
             .await?
         });
@@ -181,10 +218,14 @@ impl Accounts {
 
     /// Where a working link leads after the identity check, when it names a page.
     pub async fn link_next_path(&self, token: &LinkToken) -> Result<Option<String>> {
+        let stored = token.stored();
         let path: Option<Option<String>> = with_db!(&self.db, pool => {
-            sqlx::query_scalar("SELECT next_path FROM portal_links WHERE token_hash = $1")
-                .bind(token.hash())
-                .fetch_optional(pool)
+            sqlx::query_scalar(
+                "SELECT next_path FROM portal_links WHERE token_lookup = $1 AND token_hash = $2",
+            )
+            .bind(stored.lookup)
+            .bind(&stored.hash)
+            .fetch_optional(pool)
                 .await?
         });
         Ok(path.flatten().filter(|p| is_portal_path(p)))

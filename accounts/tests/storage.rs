@@ -29,6 +29,33 @@ fn clock() -> Arc<FixedClock> {
 
 static SCHEMA_NO: AtomicU32 = AtomicU32::new(0);
 
+/// A fresh schema on the test PostgreSQL server: the admin pool, its name, and a URL whose
+/// connections work in it. `None` when no server is configured (and not required).
+async fn scratch_schema() -> Option<(sqlx::PgPool, String, String)> {
+    let Ok(base) = std::env::var("SETTLE_TEST_DATABASE_URL") else {
+        if std::env::var("SETTLE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("SETTLE_REQUIRE_POSTGRES=1 but SETTLE_TEST_DATABASE_URL is not set");
+        }
+        eprintln!("skipped: SETTLE_TEST_DATABASE_URL is not set");
+        return None;
+    };
+    let schema = format!(
+        "t{}_{}",
+        std::process::id(),
+        SCHEMA_NO.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("PostgreSQL reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    Some((admin, schema, url))
+}
+
 impl Harness {
     async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
@@ -46,27 +73,7 @@ impl Harness {
     }
 
     async fn postgres() -> Option<Harness> {
-        let Ok(base) = std::env::var("SETTLE_TEST_DATABASE_URL") else {
-            if std::env::var("SETTLE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("SETTLE_REQUIRE_POSTGRES=1 but SETTLE_TEST_DATABASE_URL is not set");
-            }
-            eprintln!("skipped: SETTLE_TEST_DATABASE_URL is not set");
-            return None;
-        };
-        let schema = format!(
-            "t{}_{}",
-            std::process::id(),
-            SCHEMA_NO.fetch_add(1, Ordering::SeqCst)
-        );
-        let admin = sqlx::PgPool::connect(&base)
-            .await
-            .expect("PostgreSQL reachable");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let (admin, schema, url) = scratch_schema().await?;
         let clock = clock();
         let accounts = Accounts::open(&url, clock.clone()).await.unwrap();
         assert_eq!(accounts.engine(), Engine::Postgres);

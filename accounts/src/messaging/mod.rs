@@ -54,7 +54,7 @@ pub(crate) enum Write {
     /// A portal link carried by the message, leading to `next_path` after the check.
     Link {
         account: i64,
-        token_hash: String,
+        token: crate::portal::StoredToken,
         expires_at: DateTime<Utc>,
         next_path: Option<String>,
     },
@@ -137,17 +137,18 @@ macro_rules! apply_writes {
                 }
                 Write::Link {
                     account,
-                    token_hash,
+                    token,
                     expires_at,
                     next_path,
                 } => {
                     sqlx::query(
-                        "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at,
-                            next_path)
-                         VALUES ($1, $2, $3, $4, $5)",
+                        "INSERT INTO portal_links (account_id, token_lookup, token_hash,
+                            created_at, expires_at, next_path)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
                     )
                     .bind(account)
-                    .bind(token_hash)
+                    .bind(token.lookup)
+                    .bind(token.hash)
                     .bind($now)
                     .bind(expires_at)
                     .bind(next_path)
@@ -371,19 +372,20 @@ macro_rules! apply_bulk {
         }
         for chunk in links.chunks(BULK_ROWS) {
             let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at,
-                    next_path) ",
+                "INSERT INTO portal_links (account_id, token_lookup, token_hash, created_at,
+                    expires_at, next_path) ",
             );
             qb.push_values(chunk, |mut b, w| {
                 if let Write::Link {
                     account,
-                    token_hash,
+                    token,
                     expires_at,
                     next_path,
                 } = w
                 {
                     b.push_bind(*account)
-                        .push_bind(token_hash.clone())
+                        .push_bind(token.lookup)
+                        .push_bind(token.hash.clone())
                         .push_bind($now)
                         .push_bind(*expires_at)
                         .push_bind(next_path.clone());
@@ -603,7 +605,7 @@ pub(crate) fn draft(
                 let token = LinkToken::generate();
                 writes.push(Write::Link {
                     account,
-                    token_hash: token.hash(),
+                    token: token.stored(),
                     expires_at: now + links.ttl,
                     next_path: next_path
                         .filter(|p| crate::portal::is_portal_path(p))

@@ -5,7 +5,9 @@
 //! Accounts are read in batches claimed from `reminder_schedule` by due time, so memory
 //! does not grow with the number of accounts. On PostgreSQL a batch is claimed with
 //! `FOR UPDATE SKIP LOCKED`, so several workers share a run without producing a message
-//! twice; on SQLite one worker runs (`BEGIN IMMEDIATE` serializes writers).
+//! twice; on SQLite writers take turns (`BEGIN IMMEDIATE`; one run at a time in a process),
+//! and a run reads and decides the next batch on other connections while it writes the
+//! current one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,12 +16,13 @@ use domain::compliance::{Channel, ContactEvent, Direction, Verdict};
 use domain::messaging::MessageKind;
 use domain::AgencyId;
 use serde::Serialize;
+use sqlx::{Connection as _, SqlitePool};
 
 use super::{
     apply_bulk, apply_writes, draft, AgencyContext, LinkSettings, Message, Write, BULK_ROWS,
 };
 use crate::compliance::{ids_json, in_list};
-use crate::db::with_db;
+use crate::db::{with_db, Db};
 use crate::{Accounts, Engine, Result};
 
 /// How a run works.
@@ -94,6 +97,30 @@ fn lock_clause(engine: Engine) -> &'static str {
 
 type ScheduleRow = (i64, i64, String);
 
+/// A claimed row with its due time as stored (the keyset cursor compares the stored text).
+type SqliteScheduleRow = (i64, i64, String, String);
+
+/// SQLite: the first due rows, in due order.
+const SQLITE_CLAIM_FIRST: &str = "SELECT account_id, step, channel, due_at FROM reminder_schedule
+    WHERE due_at <= $1 ORDER BY due_at, account_id LIMIT $2";
+
+/// SQLite: the due rows after (`$3`, `$4`) in due order: the batch after one being written.
+const SQLITE_CLAIM_AFTER: &str = "SELECT account_id, step, channel, due_at FROM reminder_schedule
+    WHERE due_at <= $1 AND (due_at, account_id) > ($3, $4)
+    ORDER BY due_at, account_id LIMIT $2";
+
+/// A batch claimed and decided, not yet written.
+struct Planned {
+    /// Rows claimed (a full batch means more may be due).
+    claimed: i64,
+    /// The last row's due time (as stored) and account: where the next batch starts.
+    cursor: Option<(String, i64)>,
+    /// What the batch's decisions were.
+    report: RunReport,
+    /// The rows that record them.
+    writes: Vec<Write>,
+}
+
 /// PostgreSQL only: holds each account's advisory lock until the batch commits, taken in
 /// id order (so two batches never wait on each other in a cycle). A cadence step and a
 /// payment message for the same account, claimed by two workers at once, are then decided
@@ -121,12 +148,20 @@ impl Accounts {
         let mut agencies = HashMap::new();
         self.request_instalment_notices(now).await?;
         let mut report = RunReport::default();
-        loop {
-            let (batch, claimed) = self.schedule_batch(options, now, &mut agencies).await?;
-            report.add(batch);
-            if claimed < options.batch {
-                break;
+        match &self.db {
+            Db::Sqlite(pool) => {
+                let batches = self
+                    .schedule_sqlite(pool, options, now, &mut agencies)
+                    .await?;
+                report.add(batches);
             }
+            Db::Postgres(_) => loop {
+                let (batch, claimed) = self.schedule_batch(options, now, &mut agencies).await?;
+                report.add(batch);
+                if claimed < options.batch {
+                    break;
+                }
+            },
         }
         loop {
             let (batch, claimed) = self.request_batch(options, now, &mut agencies).await?;
@@ -193,6 +228,130 @@ impl Accounts {
             }
         }
         Ok(())
+    }
+
+    /// SQLite's scheduling loop. While batch N is written on one connection, batch N+1 is
+    /// claimed (after N's last row in due order), read and decided on others. It is used
+    /// only if no other connection committed between N's `BEGIN IMMEDIATE` and N+1's
+    /// (`PRAGMA data_version` on the writing connection is unchanged): its facts are then
+    /// exactly those N+1's transaction would read, since N writes only its own accounts.
+    /// Otherwise (a debtor opted out meanwhile) it is claimed and decided again inside its
+    /// own transaction.
+    async fn schedule_sqlite(
+        &self,
+        pool: &SqlitePool,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<RunReport> {
+        let _one_run = self.sqlite_run.lock().await;
+        let mut report = RunReport::default();
+        let mut conn = pool.acquire().await?;
+        let mut ahead: Option<Planned> = None;
+        let mut last_version: Option<i64> = None;
+        loop {
+            let started = std::time::Instant::now();
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let version: i64 = sqlx::query_scalar("PRAGMA data_version")
+                .fetch_one(&mut *tx)
+                .await?;
+            let reused = ahead.is_some() && last_version == Some(version);
+            let planned = match ahead.take() {
+                Some(planned) if reused => planned,
+                _ => {
+                    let rows: Vec<SqliteScheduleRow> = sqlx::query_as(SQLITE_CLAIM_FIRST)
+                        .bind(now)
+                        .bind(options.batch)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    self.plan_sqlite_batch(rows, options, now, agencies).await?
+                }
+            };
+            last_version = Some(version);
+            let planned_in = started.elapsed();
+            let Planned {
+                claimed,
+                cursor,
+                report: batch,
+                writes,
+            } = planned;
+            let full = claimed >= options.batch;
+            // The next batch is decided on another task: deciding is CPU work that would
+            // otherwise hold up this task between the write statements.
+            let next = match cursor {
+                Some((due_at, account)) if full => {
+                    let me = self.clone();
+                    let pool = pool.clone();
+                    let options = options.clone();
+                    let mut known = std::mem::take(agencies);
+                    Some(tokio::spawn(async move {
+                        let planned = me
+                            .plan_after(&pool, &options, now, (due_at, account), &mut known)
+                            .await;
+                        (planned, known)
+                    }))
+                }
+                _ => None,
+            };
+            apply_bulk!(tx, Engine::Sqlite, writes, now);
+            tx.commit().await?;
+            let written_in = started.elapsed();
+            report.add(batch);
+            let Some(next) = next else {
+                return Ok(report);
+            };
+            let (planned, known) = next
+                .await
+                .map_err(|e| crate::Error::Unavailable(format!("scheduling read-ahead: {e}")))?;
+            *agencies = known;
+            ahead = Some(planned?);
+            tracing::debug!(
+                accounts = claimed,
+                reused,
+                plan_ms = planned_in.as_millis() as u64,
+                write_ms = (written_in - planned_in).as_millis() as u64,
+                wait_ms = (started.elapsed() - written_in).as_millis() as u64,
+                "scheduling batch"
+            );
+        }
+    }
+
+    /// SQLite: claims (outside any transaction) and decides the batch after `cursor`.
+    async fn plan_after(
+        &self,
+        pool: &SqlitePool,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        cursor: (String, i64),
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<Planned> {
+        let rows: Vec<SqliteScheduleRow> = sqlx::query_as(SQLITE_CLAIM_AFTER)
+            .bind(now)
+            .bind(options.batch)
+            .bind(cursor.0)
+            .bind(cursor.1)
+            .fetch_all(pool)
+            .await?;
+        self.plan_sqlite_batch(rows, options, now, agencies).await
+    }
+
+    /// Decides one SQLite batch of claimed rows.
+    async fn plan_sqlite_batch(
+        &self,
+        rows: Vec<SqliteScheduleRow>,
+        options: &RunOptions,
+        now: DateTime<Utc>,
+        agencies: &mut HashMap<i64, AgencyContext>,
+    ) -> Result<Planned> {
+        let cursor = rows.last().map(|r| (r.3.clone(), r.0));
+        let rows: Vec<ScheduleRow> = rows.into_iter().map(|r| (r.0, r.1, r.2)).collect();
+        let (report, writes) = self.plan_schedule(&rows, options, now, agencies).await?;
+        Ok(Planned {
+            claimed: rows.len() as i64,
+            cursor,
+            report,
+            writes,
+        })
     }
 
     async fn schedule_batch(

@@ -213,3 +213,105 @@ pub async fn contact_details_change_and_an_opt_out_survives_a_new_number(h: &Har
         .unwrap();
     assert!(!q.consumer.opted_out.contains(Channel::Sms));
 }
+
+/// The migration that gave links their lookup key.
+const BEFORE_LOOKUP_KEY: i64 = 16;
+/// The token of the link made before it.
+const OLD_TOKEN: &str = "0ldL1nk-t0k3";
+
+/// A database as it stood before links got their lookup key: an account and a link to it,
+/// stored by the whole digest only.
+fn rows_before_lookup_key() -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let digest = format!("{:x}", Sha256::digest(OLD_TOKEN.as_bytes()));
+    vec![
+        "INSERT INTO agencies (id, slug, name, created_at)
+         VALUES (1, 'old', 'Old Agency', '2026-11-01T00:00:00Z')"
+            .into(),
+        "INSERT INTO accounts (id, agency_id, account_ref, creditor, currency, first_name,
+            last_name, date_of_birth, address_line1, city, state, postal_code, language,
+            sms_consent, time_barred, itemization_date, balance_at_itemization, interest_since,
+            fees_since, payments_since, credits_since, placed_amount, placed_at)
+         VALUES (7, 1, 'OLD-1', 'Acme', 'USD', 'Ana', 'Old', '1980-01-01', '1 Main St',
+            'Austin', 'TX', '78701', 'en', TRUE, FALSE, '2026-11-01', 1000, 0, 0, 0, 0, 1000,
+            '2026-11-01T00:00:00Z')"
+            .into(),
+        format!(
+            "INSERT INTO portal_links (account_id, token_hash, created_at, expires_at)
+             VALUES (7, '{digest}', '2026-11-20T00:00:00Z', '2026-12-20T00:00:00Z')"
+        ),
+    ]
+}
+
+/// `migrator` cut to the migrations before the lookup key.
+fn before_lookup_key(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < BEFORE_LOOKUP_KEY)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator
+}
+
+/// After the upgrade the old link opens, and a forged token still does not.
+async fn old_link_opens_after_upgrade(url: &str) {
+    let acc = accounts::Accounts::open(url, super::clock()).await.unwrap();
+    let token = LinkToken::parse(OLD_TOKEN).unwrap();
+    assert_eq!(
+        acc.resolve_link(&token).await.unwrap(),
+        LinkStatus::Valid(domain::AccountId(7))
+    );
+    let forged = LinkToken::parse("0ldL1nk-t0k4").unwrap();
+    assert_eq!(
+        acc.resolve_link(&forged).await.unwrap(),
+        LinkStatus::Unknown
+    );
+    acc.close().await;
+}
+
+/// Brings `$pool` to the schema before the lookup key (migrations from `$dir`) and stores
+/// the old rows, then closes it.
+macro_rules! store_before_lookup_key {
+    ($pool:expr, $dir:literal) => {{
+        let pool = $pool;
+        before_lookup_key(sqlx::migrate!($dir))
+            .run(&pool)
+            .await
+            .unwrap();
+        for sql in rows_before_lookup_key() {
+            sqlx::query(&sql).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }};
+}
+
+/// Links made before migration 16 get their lookup key from their stored digest (the
+/// migration's own hex arithmetic on SQLite, a bit cast on PostgreSQL) and keep working.
+#[tokio::test]
+async fn a_link_made_before_the_lookup_key_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("old.db").display());
+    let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+        .unwrap()
+        .create_if_missing(true);
+    store_before_lookup_key!(
+        sqlx::SqlitePool::connect_with(options).await.unwrap(),
+        "../migrations/sqlite"
+    );
+    old_link_opens_after_upgrade(&url).await;
+
+    let Some((admin, schema, url)) = super::scratch_schema().await else {
+        return;
+    };
+    store_before_lookup_key!(
+        sqlx::PgPool::connect(&url).await.unwrap(),
+        "../migrations/postgres"
+    );
+    old_link_opens_after_upgrade(&url).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
