@@ -56,8 +56,8 @@ impl Db {
                 // inserts into indexes keyed in random order (phone, name), which miss it otherwise.
                 .pragma("cache_size", "-32768")
                 // Checkpoint every 64 MiB of WAL instead of every 4 MiB: the scheduling run
-                // and the import commit thousands of rows at once, and a checkpoint after
-                // each such commit copied the same index pages to the file again and again.
+                // commits thousands of rows at once, and a checkpoint after each such commit
+                // copied the same index pages to the file again and again.
                 .pragma("wal_autocheckpoint", "16384");
             // A file on this machine does not drop connections; the ping sqlx sends before
             // handing one out would cost a round trip to the connection's thread per query.

@@ -24,7 +24,8 @@ pub enum Error {
     /// A request the backend refuses (a second active hold, a looser policy...).
     #[error("{0}")]
     Invalid(String),
-    /// An outside service (the payment processor) did not answer as needed.
+    /// An outside service (the payment processor) did not answer as needed, or the
+    /// process is shutting down.
     #[error("{0}")]
     Unavailable(String),
     /// The placement file cannot be imported at all (missing columns, unreadable).

@@ -293,18 +293,34 @@ impl Accounts {
                 }
                 _ => None,
             };
-            apply_bulk!(tx, Engine::Sqlite, writes, now);
-            tx.commit().await?;
+            let written = async {
+                apply_bulk!(tx, Engine::Sqlite, writes, now);
+                tx.commit().await?;
+                Ok::<_, crate::Error>(())
+            }
+            .await;
+            if let Err(e) = written {
+                // The read-ahead would go on reading after the run has failed.
+                if let Some(next) = &next {
+                    next.abort();
+                }
+                return Err(e);
+            }
             let written_in = started.elapsed();
             report.add(batch);
-            let Some(next) = next else {
-                return Ok(report);
+            let ahead_ready = match next {
+                Some(next) => Some(match next.await {
+                    Ok(done) => done,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    // Only a runtime shutting down cancels it.
+                    Err(e) => {
+                        return Err(crate::Error::Unavailable(format!(
+                            "scheduling read-ahead cancelled: {e}"
+                        )))
+                    }
+                }),
+                None => None,
             };
-            let (planned, known) = next
-                .await
-                .map_err(|e| crate::Error::Unavailable(format!("scheduling read-ahead: {e}")))?;
-            *agencies = known;
-            ahead = Some(planned?);
             tracing::debug!(
                 accounts = claimed,
                 reused,
@@ -313,6 +329,11 @@ impl Accounts {
                 wait_ms = (started.elapsed() - written_in).as_millis() as u64,
                 "scheduling batch"
             );
+            let Some((planned, known)) = ahead_ready else {
+                return Ok(report);
+            };
+            *agencies = known;
+            ahead = Some(planned?);
         }
     }
 
@@ -354,6 +375,8 @@ impl Accounts {
         })
     }
 
+    /// One PostgreSQL batch: claimed with `FOR UPDATE SKIP LOCKED` (several workers share a
+    /// run), decided and written in one transaction. Returns how many rows it claimed.
     async fn schedule_batch(
         &self,
         options: &RunOptions,

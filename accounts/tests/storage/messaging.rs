@@ -301,9 +301,17 @@ pub async fn parallel_runs_produce_each_message_once(h: &Harness) {
     h.clock.set(at(15));
     let mut small = options();
     small.batch = 7;
+    // Two processes' worth of runners: one backend runs one SQLite run at a time, so the
+    // second's commits fall between the first's batches and make it re-read what it had
+    // decided ahead.
+    let other = Accounts::open(&h.url, h.clock.clone()).await.unwrap();
     let runs: Vec<_> = (0..4)
-        .map(|_| {
-            let acc = acc.clone();
+        .map(|i| {
+            let acc = if i % 2 == 0 {
+                acc.clone()
+            } else {
+                other.clone()
+            };
             let opts = small.clone();
             tokio::spawn(async move { acc.run_schedule(&opts).await.unwrap() })
         })
@@ -312,6 +320,7 @@ pub async fn parallel_runs_produce_each_message_once(h: &Harness) {
     for r in runs {
         queued += r.await.unwrap().queued;
     }
+    other.close().await;
     assert_eq!(queued, 120);
     assert_eq!(
         acc.outbox_counts().await.unwrap(),
