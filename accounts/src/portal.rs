@@ -226,7 +226,7 @@ impl Accounts {
             .bind(stored.lookup)
             .bind(&stored.hash)
             .fetch_optional(pool)
-                .await?
+            .await?
         });
         Ok(path.flatten().filter(|p| is_portal_path(p)))
     }

@@ -1,8 +1,9 @@
 //! The `settle` binary as an operator uses it: `--help`, `migrate`, `import`, `compliance`.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
-fn settle(db: &std::path::Path) -> Command {
+fn settle(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_settle"));
     c.env("SETTLE_DATABASE_URL", format!("sqlite:{}", db.display()))
         .env("SETTLE_LOG_LEVEL", "warn")
@@ -11,6 +12,16 @@ fn settle(db: &std::path::Path) -> Command {
 }
 
 const HEADER: &str = "account_ref,creditor,first_name,last_name,date_of_birth,phone,email,address_line1,city,state,postal_code,itemization_date,balance_at_itemization,interest_since,fees_since,payments_since,credits_since,current_balance";
+
+/// Runs `settle import ARGS FILE` against `db`.
+fn import(db: &Path, args: &[&str], file: &Path) -> Output {
+    settle(db)
+        .arg("import")
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap()
+}
 
 fn row(r: &str, current: &str) -> String {
     format!("{r},Acme Medical,Ana,Pérez,1984-02-29,6175550142,,1 Main St,Boston,MA,02134,2026-01-31,100.00,0,0,0,0,{current}")
@@ -84,7 +95,7 @@ fn import_prints_one_line_per_bad_row_and_keeps_the_good_ones() {
     ]
     .join("\n");
     std::fs::write(&file, csv).unwrap();
-    let out = settle(&db).arg("import").arg(&file).output().unwrap();
+    let out = import(&db, &[], &file);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -107,7 +118,7 @@ fn import_prints_one_line_per_bad_row_and_keeps_the_good_ones() {
         "{stderr}"
     );
 
-    let again = settle(&db).arg("import").arg(&file).output().unwrap();
+    let again = import(&db, &[], &file);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(
         stderr.contains("0 imported, 2 already placed (unchanged), 3 rejected"),
@@ -127,11 +138,7 @@ fn import_check_reports_bad_rows_and_writes_nothing() {
     ]
     .join("\n");
     std::fs::write(&file, csv).unwrap();
-    let out = settle(&db)
-        .args(["import", "--check"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = import(&db, &["--check"], &file);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
@@ -151,11 +158,7 @@ fn import_check_reports_bad_rows_and_writes_nothing() {
     assert!(!db.exists(), "a check opened the database");
 
     std::fs::write(&file, [HEADER.to_string(), row("G-1", "100.00")].join("\n")).unwrap();
-    let out = settle(&db)
-        .args(["import", "--check"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = import(&db, &["--check"], &file);
     assert!(
         out.status.success(),
         "a file with no bad row passes: {}",
@@ -169,11 +172,7 @@ fn import_of_a_file_missing_columns_fails_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.csv");
     std::fs::write(&file, "account_ref,name\nA,B\n").unwrap();
-    let out = settle(&dir.path().join("s.db"))
-        .arg("import")
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = import(&dir.path().join("s.db"), &[], &file);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -188,11 +187,7 @@ fn compliance_decide_logs_each_decision_and_log_prints_them() {
     let db = dir.path().join("settle.db");
     let file = dir.path().join("placements.csv");
     std::fs::write(&file, format!("{HEADER}\n{}\n", row("CL-1", "100.00"))).unwrap();
-    let out = settle(&db)
-        .args(["import", "--agency", "acme"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = import(&db, &["--agency", "acme"], &file);
     assert!(
         out.status.success(),
         "{}",
@@ -267,13 +262,7 @@ fn messages_cadence_prints_saves_and_refuses_a_template_that_shows_the_amount() 
     // The demo agency is created by the first import.
     let file = dir.path().join("placements.csv");
     std::fs::write(&file, [HEADER.to_string(), row("G-1", "100.00")].join("\n")).unwrap();
-    assert!(settle(&db)
-        .arg("import")
-        .arg(&file)
-        .output()
-        .unwrap()
-        .status
-        .success());
+    assert!(import(&db, &[], &file).status.success());
     let shown = settle(&db).args(["messages", "cadence"]).output().unwrap();
     assert!(
         shown.status.success(),
